@@ -1,0 +1,16 @@
+// Subcommands of the deepwatch binary. Each add*Command registers its CLI11 subcommand; when
+// that subcommand is chosen, parsing stores in `*action` the function that runs it, and main()
+// calls it after logging is set up. The action's return value is the exit status.
+#pragma once
+
+#include <CLI/App.hpp>
+
+#include <functional>
+
+namespace dw::app {
+
+using Action = std::function<int()>;
+
+void addModelCommand(CLI::App& app, Action* action);
+
+}  // namespace dw::app

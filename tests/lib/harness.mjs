@@ -1,0 +1,123 @@
+// Test harness: starts deepwatch processes on OS-chosen loopback ports (port 0 plus a port file)
+// and stops them, so that integration and e2e suites run real binaries side by side.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const BIN = process.env.DEEPWATCH_BIN ?? new URL('../../build/src/deepwatch', import.meta.url).pathname;
+
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+// Polls `check` every `interval` ms until it returns a truthy value or `timeout` ms pass.
+export async function waitFor(check, { timeout = 20000, interval = 25, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(interval);
+  }
+}
+
+// A running deepwatch process with the port it bound.
+export class Proc {
+  constructor(child, port, dir) {
+    this.child = child;
+    this.port = port;
+    this.dir = dir;
+    this.url = `http://127.0.0.1:${port}`;
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  // Sends SIGTERM and waits for the exit; returns {code, signal}.
+  async stop(signal = 'SIGTERM') {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    const result = await this.exited;
+    live.delete(this.child);
+    rmSync(this.dir, { recursive: true, force: true });
+    return result;
+  }
+
+  kill() {
+    return this.stop('SIGKILL');
+  }
+
+  get stderr() {
+    return this.child.stderrText;
+  }
+}
+
+// Starts `deepwatch <args...> --port 0 --port-file F` and resolves once the port is known.
+export async function startProcess(args, { portFlag = '--port', env = {} } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-test-'));
+  const portFile = join(dir, 'port');
+  const child = spawn(BIN, [...args, portFlag, '0', '--port-file', portFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  live.add(child);
+  child.stderrText = '';
+  child.stderr.on('data', (chunk) => {
+    child.stderrText += chunk;
+  });
+  const port = await waitFor(
+    () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`deepwatch ${args.join(' ')} exited early: ${child.stderrText}`);
+      }
+      return existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : 0;
+    },
+    { what: 'the port file' },
+  );
+  return new Proc(child, port, dir);
+}
+
+// Starts a reference model replica; waits for /health 200 unless `ready` is false.
+export async function startModel(args = [], { ready = true } = {}) {
+  const proc = await startProcess(['--log-level', 'warn', 'model', 'serve', ...args]);
+  if (ready) {
+    await waitFor(async () => (await fetch(`${proc.url}/health`).catch(() => null))?.status === 200, {
+      what: 'model /health',
+    });
+  }
+  return proc;
+}
+
+export async function postJson(url, body, headers = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Not JSON (an SSE stream, say); the caller reads `text`.
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+// Parses an SSE body into the `data:` payloads, in order.
+export function sseData(text) {
+  return text
+    .split(/\r?\n\r?\n/)
+    .filter((event) => event.trim() !== '')
+    .map((event) =>
+      event
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trimStart())
+        .join('\n'),
+    );
+}
+
+export function chat(content, extra = {}) {
+  return { model: 'fortune', messages: [{ role: 'user', content }], ...extra };
+}
