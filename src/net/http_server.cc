@@ -10,21 +10,35 @@
 #include "net/json_error.h"
 
 namespace dw::net {
+
+// One client connection: its socket, read buffer and deadline. Lives in its serving coroutine's
+// frame; listed in its worker so that a drain can close it while idle.
+class Connection {
+ public:
+  explicit Connection(tcp::socket socket) : socket(std::move(socket)), watched(this->socket) {}
+
+  tcp::socket socket;
+  Watched watched;
+  beast::flat_buffer buffer;
+  Duration send_timeout{};
+  bool busy = false;
+};
+
+struct HttpServer::Worker {
+  std::unique_ptr<asio::io_context> io;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<Watchdog> watchdog;
+  std::unique_ptr<asio::steady_timer> drain_timer;
+  std::thread thread;
+  std::list<Connection*> connections;  // Worker-local.
+  bool stopping = false;               // Worker-local.
+};
+
 namespace {
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-// A connection as the worker sees it: busy while a request is being handled. Idle connections
-// are closed at once when the server stops; busy ones finish their exchange first.
-struct ConnectionEntry {
-  beast::tcp_stream* stream;
-  bool busy = false;
-};
-
-// Worker-local registry of live connections, keyed by the worker's io_context.
-thread_local std::list<ConnectionEntry>* tl_connections = nullptr;
-
-http::status statusForParseError(const beast::error_code& ec) {
+http::status statusForParseError(const error_code& ec) {
   if (ec == http::error::header_limit) {
     return http::status::request_header_fields_too_large;
   }
@@ -34,41 +48,73 @@ http::status statusForParseError(const beast::error_code& ec) {
   return http::status::bad_request;
 }
 
+bool isQuietReadError(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+         ec == asio::error::connection_reset || ec == asio::error::eof ||
+         ec == asio::error::bad_descriptor;
+}
+
 // After an early error response (413 while the client is still sending its body, say), closing
 // at once would reset the connection and the client might never read the answer. As nginx's
 // lingering close does, stop sending and discard what still arrives, within a bound.
-asio::awaitable<void> lingeringClose(beast::tcp_stream& stream) {
+asio::awaitable<void> lingeringClose(Connection& connection) {
   error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.expires_after(std::chrono::seconds(2));
+  connection.socket.shutdown(tcp::socket::shutdown_send, ec);
+  connection.watched.arm(std::chrono::seconds(2));
   static constexpr size_t kMaxDiscard = 16 * 1024 * 1024;
   std::array<char, 16384> discard;
   size_t total = 0;
   while (!ec && total < kMaxDiscard) {
-    total += co_await stream.async_read_some(asio::buffer(discard), redirect(ec));
+    total += co_await connection.socket.async_read_some(asio::buffer(discard), redirect(ec));
   }
 }
 
 }  // namespace
+
+constexpr char kCrlf[] = "\r\n";
+constexpr char kLastChunk[] = "0\r\n\r\n";
+
+template <size_t N>
+asio::awaitable<bool> Exchange::write(const std::array<asio::const_buffer, N>& buffers) {
+  error_code ec;
+  connection_.watched.arm(connection_.send_timeout);
+  co_await asio::async_write(connection_.socket, buffers, redirect(ec));
+  connection_.watched.disarm();
+  if (ec) {
+    keep_alive_ = false;
+    co_return false;
+  }
+  co_return true;
+}
 
 asio::awaitable<bool> Exchange::respond(Response response) {
   responded_ = true;
   response.version(11);
   response.keep_alive(keep_alive_ && request_.keep_alive());
   response.prepare_payload();
+  keep_alive_ = response.keep_alive();
   error_code ec;
-  co_await http::async_write(stream_, response, redirect(ec));
+  connection_.watched.arm(connection_.send_timeout);
+  co_await http::async_write(connection_.socket, response, redirect(ec));
+  connection_.watched.disarm();
   if (ec) {
     keep_alive_ = false;
     co_return false;
   }
-  keep_alive_ = response.keep_alive();
   co_return true;
+}
+
+asio::awaitable<bool> Exchange::respondRaw(std::string_view head, std::string_view body,
+                                           bool keep_alive) {
+  responded_ = true;
+  keep_alive_ = keep_alive_ && keep_alive;
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head.data(), head.size()),
+                                                     asio::buffer(body.data(), body.size())};
+  co_return co_await write(buffers);
 }
 
 asio::awaitable<bool> Exchange::beginStream(http::response_header<> head) {
   responded_ = true;
-  streaming_ = true;
   http::response<http::empty_body> response(std::move(head));
   response.version(11);
   response.chunked(true);
@@ -76,7 +122,9 @@ asio::awaitable<bool> Exchange::beginStream(http::response_header<> head) {
   keep_alive_ = response.keep_alive();
   http::response_serializer<http::empty_body> serializer(response);
   error_code ec;
-  co_await http::async_write_header(stream_, serializer, redirect(ec));
+  connection_.watched.arm(connection_.send_timeout);
+  co_await http::async_write_header(connection_.socket, serializer, redirect(ec));
+  connection_.watched.disarm();
   if (ec) {
     keep_alive_ = false;
     co_return false;
@@ -88,24 +136,17 @@ asio::awaitable<bool> Exchange::sendChunk(std::string_view data) {
   if (data.empty()) {
     co_return true;  // An empty chunk would end the chunked body.
   }
-  error_code ec;
-  co_await asio::async_write(
-      stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())), redirect(ec));
-  if (ec) {
-    keep_alive_ = false;
-    co_return false;
-  }
-  co_return true;
+  char size_line[24];
+  int n = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", data.size());
+  const std::array<asio::const_buffer, 3> buffers = {
+      asio::buffer(size_line, static_cast<size_t>(n)), asio::buffer(data.data(), data.size()),
+      asio::buffer(kCrlf, 2)};
+  co_return co_await write(buffers);
 }
 
 asio::awaitable<bool> Exchange::endStream() {
-  error_code ec;
-  co_await asio::async_write(stream_, http::make_chunk_last(), redirect(ec));
-  if (ec) {
-    keep_alive_ = false;
-    co_return false;
-  }
-  co_return true;
+  const std::array<asio::const_buffer, 1> buffers = {asio::buffer(kLastChunk, 5)};
+  co_return co_await write(buffers);
 }
 
 asio::awaitable<bool> respondText(Exchange& exchange, http::status status,
@@ -126,7 +167,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, 
     return invalidArgument("an HTTP server needs at least one worker");
   }
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(options), std::move(handler)));
-  boost::system::error_code ec;
+  error_code ec;
   auto address = asio::ip::make_address(server->options_.host, ec);
   if (ec) {
     return invalidArgument("'" + server->options_.host + "' is not an IP address");
@@ -136,6 +177,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, 
     auto worker = std::make_unique<Worker>();
     worker->io = std::make_unique<asio::io_context>(1);
     worker->acceptor = std::make_unique<tcp::acceptor>(*worker->io);
+    worker->watchdog = std::make_unique<Watchdog>(*worker->io);
     tcp::endpoint endpoint(address, port);
     auto& acceptor = *worker->acceptor;
     acceptor.open(endpoint.protocol(), ec);
@@ -163,17 +205,41 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, 
   return server;
 }
 
-void HttpServer::start() {
+asio::io_context& HttpServer::context(int i) { return *workers_[i]->io; }
+
+void HttpServer::start(std::function<void(int)> on_worker_start) {
   started_ = true;
   for (int i = 0; i < static_cast<int>(workers_.size()); ++i) {
     Worker& worker = *workers_[i];
+    worker.watchdog->start();
     asio::co_spawn(*worker.io, acceptLoop(worker, i), asio::detached);
-    worker.thread = std::thread([&worker] {
-      std::list<ConnectionEntry> connections;
-      tl_connections = &connections;
+    worker.thread = std::thread([&worker, i, on_worker_start] {
+      if (on_worker_start) {
+        on_worker_start(i);
+      }
       worker.io->run();
-      tl_connections = nullptr;
     });
+  }
+}
+
+void HttpServer::beginDrain(Worker& worker) {
+  worker.stopping = true;
+  error_code ignored;
+  worker.acceptor->close(ignored);
+  for (Connection* connection : worker.connections) {
+    if (!connection->busy) {
+      connection->socket.cancel(ignored);
+    }
+  }
+  worker.drain_timer = std::make_unique<asio::steady_timer>(*worker.io, options_.drain_timeout);
+  worker.drain_timer->async_wait([&worker](const error_code& ec) {
+    if (!ec) {
+      worker.io->stop();  // The drain bound: whatever still runs is abandoned.
+    }
+  });
+  if (worker.connections.empty()) {
+    worker.drain_timer->cancel();
+    worker.watchdog->stop();
   }
 }
 
@@ -185,46 +251,8 @@ void HttpServer::stop() {
   if (!started_) {
     return;
   }
-  for (auto& worker_ptr : workers_) {
-    Worker& worker = *worker_ptr;
-    Duration drain = options_.drain_timeout;
-    asio::post(*worker.io, [&worker, drain] {
-      worker.stopping = true;
-      boost::system::error_code ignored;
-      worker.acceptor->close(ignored);
-      if (tl_connections != nullptr) {
-        for (ConnectionEntry& entry : *tl_connections) {
-          if (!entry.busy) {
-            entry.stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-            entry.stream->close();
-          }
-        }
-      }
-      // The drain bound: whatever is still running then is abandoned.
-      auto timer = std::make_shared<asio::steady_timer>(*worker.io, drain);
-      timer->async_wait([&worker, timer](const boost::system::error_code& ec) {
-        if (!ec) {
-          worker.io->stop();
-        }
-      });
-      // Polls for the last connection to leave so that run() returns early.
-      auto poll = std::make_shared<std::function<void()>>();
-      auto poll_timer = std::make_shared<asio::steady_timer>(*worker.io);
-      *poll = [&worker, timer, poll_timer, poll] {
-        if (worker.active_connections == 0) {
-          timer->cancel();
-          *poll = nullptr;  // Breaks the self-reference.
-          return;
-        }
-        poll_timer->expires_after(std::chrono::milliseconds(20));
-        poll_timer->async_wait([poll](const boost::system::error_code&) {
-          if (*poll) {
-            (*poll)();
-          }
-        });
-      };
-      (*poll)();
-    });
+  for (auto& worker : workers_) {
+    asio::post(*worker->io, [this, &worker = *worker] { beginDrain(worker); });
   }
   wait();
 }
@@ -251,36 +279,35 @@ asio::awaitable<void> HttpServer::acceptLoop(Worker& worker, int index) {
       co_await pause.async_wait(redirect(ec));
       continue;
     }
-    boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
+    socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(*worker.io, serveConnection(worker, index, std::move(socket)), asio::detached);
   }
 }
 
 asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp::socket socket) {
-  ++worker.active_connections;
-  beast::tcp_stream stream(std::move(socket));
-  tl_connections->push_front(ConnectionEntry{&stream});
-  auto entry = tl_connections->begin();
-  beast::flat_buffer buffer;
-  for (;;) {
-    if (worker.stopping) {
-      break;
-    }
+  Connection connection(std::move(socket));
+  connection.send_timeout = options_.send_timeout;
+  connection.watched.attach(*worker.watchdog);
+  worker.connections.push_front(&connection);
+  auto entry = worker.connections.begin();
+  bool first = true;
+  while (!worker.stopping) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(options_.max_header_bytes);
     parser.body_limit(options_.max_body_bytes);
-    stream.expires_after(options_.idle_timeout);
     error_code ec;
-    co_await http::async_read_header(stream, buffer, parser, redirect(ec));
+    connection.watched.arm(first || connection.buffer.size() > 0 ? options_.header_timeout
+                                                                 : options_.idle_timeout);
+    co_await http::async_read_header(connection.socket, connection.buffer, parser, redirect(ec));
+    connection.busy = true;
     if (!ec && !parser.is_done()) {
-      stream.expires_after(options_.header_timeout);
-      co_await http::async_read(stream, buffer, parser, redirect(ec));
+      connection.watched.arm(options_.header_timeout);
+      co_await http::async_read(connection.socket, connection.buffer, parser, redirect(ec));
     }
+    connection.watched.disarm();
+    first = false;
     if (ec) {
-      if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
-          ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
-          ec != asio::error::eof && !worker.stopping) {
+      if (!isQuietReadError(ec) && !worker.stopping) {
         // A malformed or oversized request: answer once, then close, because the framing of
         // whatever follows on this connection cannot be trusted.
         Response response(statusForParseError(ec), 11);
@@ -288,31 +315,37 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
         response.set(http::field::connection, "close");
         response.body() = openAiErrorJson(ec.message(), "invalid_request_error", "", "");
         response.prepare_payload();
-        stream.expires_after(std::chrono::seconds(5));
-        co_await http::async_write(stream, response, redirect(ec));
-        co_await lingeringClose(stream);
+        connection.watched.arm(std::chrono::seconds(5));
+        co_await http::async_write(connection.socket, response, redirect(ec));
+        co_await lingeringClose(connection);
       }
       break;
     }
-    entry->busy = true;
-    stream.expires_never();
     Request request = parser.release();
-    Exchange exchange(stream, request, index);
+    Exchange exchange(connection, request, index);
+    active_exchanges_.fetch_add(1, std::memory_order_relaxed);
     co_await handler_(exchange);
     if (!exchange.responded()) {
       co_await respondText(exchange, http::status::internal_server_error, "application/json",
                            openAiErrorJson("the handler sent no response", "server_error", "", ""));
     }
-    entry->busy = false;
+    active_exchanges_.fetch_sub(1, std::memory_order_relaxed);
+    connection.busy = false;
     if (!exchange.keepAlive() || !request.keep_alive()) {
       break;
     }
   }
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.close();
-  tl_connections->erase(entry);
-  --worker.active_connections;
+  error_code ignored;
+  connection.socket.shutdown(tcp::socket::shutdown_send, ignored);
+  connection.socket.close(ignored);
+  connection.watched.detach();
+  worker.connections.erase(entry);
+  if (worker.stopping && worker.connections.empty()) {
+    if (worker.drain_timer) {
+      worker.drain_timer->cancel();
+    }
+    worker.watchdog->stop();
+  }
 }
 
 }  // namespace dw::net

@@ -1,12 +1,13 @@
-// A small HTTP/1.1 server on Boost.Beast with C++20 coroutines, for the listeners that are not
-// the gateway's data path: the reference model, the admin listener, test peers.
+// A small HTTP/1.1 server on Boost.Beast with C++20 coroutines: the listeners of the gateway
+// (API and admin) and of the reference model.
 //
 // Threading: W worker threads, each running its own io_context with its own SO_REUSEPORT
 // acceptor (STYLE.md, Threading). A connection lives on one worker for life, so a handler runs
-// on one thread and state it keeps per worker needs no lock. start() and stop() are called from
-// the owning (control) thread; stop() is also safe from a signal-handling coroutine.
+// on one thread and state it keeps per worker needs no lock. start(), stop() and wait() are
+// called from the owning (control) thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -18,6 +19,7 @@
 #include "base/duration.h"
 #include "base/status.h"
 #include "net/asio.h"
+#include "net/watchdog.h"
 
 namespace dw::net {
 
@@ -30,23 +32,32 @@ struct ServerOptions {
   int workers = 1;
   uint32_t max_header_bytes = 64 * 1024;               // Above: 431.
   uint64_t max_body_bytes = 8 * 1024 * 1024;           // Above: 413.
-  Duration header_timeout = std::chrono::seconds(10);  // Slowloris bound (408, then close).
-  Duration idle_timeout = std::chrono::seconds(60);  // Keep-alive connections idle this long close.
-  Duration drain_timeout = std::chrono::seconds(10);  // stop(): in-flight work gets this long.
+  Duration header_timeout = std::chrono::seconds(10);  // Slowloris bound for a request.
+  Duration idle_timeout = std::chrono::seconds(60);    // Keep-alive idle limit between requests.
+  Duration send_timeout = std::chrono::seconds(60);    // A client that stops reading.
+  Duration drain_timeout = std::chrono::seconds(10);   // stop(): in-flight work gets this long.
 };
 
-// One request and the ways to answer it. Owned by the connection; valid until the handler's
-// coroutine returns. Methods run on the connection's worker thread only.
+class Connection;
+
+// One request and the ways to answer it. Valid until the handler's coroutine returns. Methods run
+// on the connection's worker thread only.
 class Exchange {
  public:
-  Exchange(beast::tcp_stream& stream, Request& request, int worker)
-      : stream_(stream), request_(request), worker_(worker) {}
+  Exchange(Connection& connection, Request& request, int worker)
+      : connection_(connection), request_(request), worker_(worker) {}
 
   const Request& request() const { return request_; }
+  Request& mutableRequest() { return request_; }
   int worker() const { return worker_; }
 
   // Sends a complete response (Content-Length framing). Returns false when the client is gone.
   asio::awaitable<bool> respond(Response response);
+
+  // Sends bytes that are already a complete HTTP/1.1 response: `head` (status line and headers,
+  // ending with the blank line) then `body`. The caller frames it (Content-Length) and says
+  // whether the connection stays open.
+  asio::awaitable<bool> respondRaw(std::string_view head, std::string_view body, bool keep_alive);
 
   // Starts a chunked response with `head`'s status and fields; then sendChunk() and endStream().
   asio::awaitable<bool> beginStream(http::response_header<> head);
@@ -55,15 +66,19 @@ class Exchange {
 
   bool responded() const { return responded_; }
   bool keepAlive() const { return keep_alive_; }
-  // Asks the connection to close after this response (e.g. after a fault or a bad request).
+  // Asks the connection to close after this response.
   void closeAfter() { keep_alive_ = false; }
+  // True when the request asked for the connection to stay open (HTTP/1.1 default).
+  bool clientKeepAlive() const { return request_.keep_alive(); }
 
  private:
-  beast::tcp_stream& stream_;
+  template <size_t N>
+  asio::awaitable<bool> write(const std::array<asio::const_buffer, N>& buffers);
+
+  Connection& connection_;
   Request& request_;
   int worker_;
   bool responded_ = false;
-  bool streaming_ = false;
   bool keep_alive_ = true;
 };
 
@@ -77,36 +92,33 @@ class HttpServer {
 
   uint16_t port() const { return port_; }
 
-  // Starts the worker threads and returns.
-  void start();
-  // Stops accepting, lets in-flight exchanges finish within drain_timeout, then joins the
-  // workers. Idempotent.
+  // Starts the worker threads and returns. `on_worker_start(i)` runs first on worker i's thread.
+  void start(std::function<void(int)> on_worker_start = {});
+  // Stops accepting, closes idle connections, lets in-flight exchanges finish within
+  // drain_timeout, then joins the workers. Idempotent.
   void stop();
-  // Blocks until stop() has finished.
+  // Blocks until every worker has finished.
   void wait();
 
-  // The io_context of worker `i`, for work that must run on that worker (timers, clients).
-  asio::io_context& context(int i) { return *workers_[i]->io; }
+  // The io_context of worker `i`, for work that must run on that worker.
+  asio::io_context& context(int i);
   int workers() const { return static_cast<int>(workers_.size()); }
+  // In-flight exchanges on all workers (approximate; for readiness and drain reporting).
+  int activeExchanges() const { return active_exchanges_.load(std::memory_order_relaxed); }
 
  private:
-  struct Worker {
-    std::unique_ptr<asio::io_context> io;
-    std::unique_ptr<tcp::acceptor> acceptor;
-    std::thread thread;
-    int active_connections = 0;  // Worker-local.
-    bool stopping = false;       // Worker-local.
-  };
-
+  struct Worker;
   HttpServer(ServerOptions options, Handler handler);
   asio::awaitable<void> acceptLoop(Worker& worker, int index);
   asio::awaitable<void> serveConnection(Worker& worker, int index, tcp::socket socket);
+  void beginDrain(Worker& worker);
 
   ServerOptions options_;
   Handler handler_;
   uint16_t port_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopped_{false};
+  std::atomic<int> active_exchanges_{0};
   bool started_ = false;
 };
 
