@@ -53,23 +53,37 @@ std::string formatDuration(Duration d) {
   if (ns == 0) {
     return "0s";
   }
+  const char* sign = ns < 0 ? "-" : "";
+  const uint64_t magnitude =
+      ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
   struct Unit {
     const char* name;
-    int64_t ns;
+    uint64_t ns;
   };
   static constexpr Unit kUnits[] = {{"h", 3600'000'000'000}, {"m", 60'000'000'000},
                                     {"s", 1'000'000'000},    {"ms", 1'000'000},
                                     {"us", 1'000},           {"ns", 1}};
+  // The largest unit of which the duration is at least one and which writes it exactly with at
+  // most nine decimals: 1500ms -> "1.5s", 90s -> "1.5m", 100ms + 1ns -> "100.000001ms".
   for (const Unit& unit : kUnits) {
-    if (ns % unit.ns == 0) {
-      return fmt::format("{}{}", ns / unit.ns, unit.name);
+    if (magnitude < unit.ns) {
+      continue;
     }
-    if (ns >= unit.ns && unit.ns >= 1'000'000) {
-      return fmt::format("{:g}{}", static_cast<double>(ns) / static_cast<double>(unit.ns),
-                         unit.name);
+    const uint64_t remainder = magnitude % unit.ns;
+    if (remainder == 0) {
+      return fmt::format("{}{}{}", sign, magnitude / unit.ns, unit.name);
     }
+    const unsigned __int128 scaled = static_cast<unsigned __int128>(remainder) * 1'000'000'000;
+    if (scaled % unit.ns != 0) {
+      continue;  // A fraction such as 1/3 minute has no exact decimal form.
+    }
+    std::string fraction = fmt::format("{:09}", static_cast<uint64_t>(scaled / unit.ns));
+    while (fraction.back() == '0') {
+      fraction.pop_back();
+    }
+    return fmt::format("{}{}.{}{}", sign, magnitude / unit.ns, fraction, unit.name);
   }
-  return fmt::format("{}ns", ns);
+  return fmt::format("{}{}ns", sign, magnitude);
 }
 
 }  // namespace dw

@@ -115,9 +115,12 @@ StatusOr<Corpus> loadCorpus(std::string_view dir, const std::vector<std::string>
 Split splitHeldOut(const std::vector<Document>& documents, uint64_t seed,
                    double held_out_fraction) {
   Split split;
-  const auto threshold = static_cast<uint64_t>(held_out_fraction * 18446744073709551615.0);
+  // 2^64 itself does not fit a uint64_t: a fraction of 1 or more holds out everything.
+  const bool everything = held_out_fraction >= 1.0;
+  const auto threshold =
+      everything ? 0 : static_cast<uint64_t>(std::max(held_out_fraction, 0.0) * 0x1.0p64);
   for (const Document& doc : documents) {
-    if (stableHash(doc.text, seed) < threshold) {
+    if (everything || stableHash(doc.text, seed) < threshold) {
       split.test.push_back(doc);
     } else {
       split.train.push_back(doc);

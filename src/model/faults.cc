@@ -43,9 +43,32 @@ std::string_view distributionName(LatencyDistribution d) {
   return "fixed";
 }
 
+// An integer field within [min, max]; false for other types, fractions and values out of range
+// (checked before any narrowing, so 2^32 + 500 is not read as 500).
+bool integerIn(const json& value, int64_t min, int64_t max, int64_t* out) {
+  if (!value.is_number_integer()) {
+    return false;
+  }
+  if (value.is_number_unsigned()) {
+    uint64_t v = value.get<uint64_t>();
+    if (v > static_cast<uint64_t>(max)) {
+      return false;
+    }
+    *out = static_cast<int64_t>(v);
+    return *out >= min;
+  }
+  *out = value.get<int64_t>();
+  return *out >= min && *out <= max;
+}
+
 StatusOr<Duration> durationField(const json& value, std::string_view key) {
-  if (value.is_number() && value.get<double>() >= 0) {
-    return Duration(static_cast<int64_t>(value.get<double>() * 1e6));  // Milliseconds.
+  if (value.is_number()) {
+    // Milliseconds, bounded like parseDuration (1e18 ns).
+    const double ms = value.get<double>();
+    if (!(ms >= 0 && ms <= 1e12)) {
+      return invalidArgument(fmt::format("'{}' must be from 0 to 1e12 milliseconds", key));
+    }
+    return Duration(static_cast<int64_t>(ms * 1e6));
   }
   if (!value.is_string()) {
     return invalidArgument(fmt::format("'{}' must be a duration such as \"200ms\"", key));
@@ -92,16 +115,17 @@ StatusOr<Faults> applyFaultJson(const Faults& current, std::string_view body, bo
       }
       faults.error_rate = value.get<double>();
     } else if (key == "error_status") {
-      if (!value.is_number_integer() || value.get<int>() < 400 || value.get<int>() > 599) {
+      int64_t status = 0;
+      if (!integerIn(value, 400, 599, &status)) {
         return invalidArgument("'error_status' must be an HTTP status from 400 to 599");
       }
-      faults.error_status = value.get<int>();
+      faults.error_status = static_cast<int>(status);
     } else if (key == "crash") {
       if (value.is_string() && value.get<std::string>() == "now") {
         *crash_now = true;
-      } else if (value.is_object() && value.contains("after") &&
-                 value["after"].is_number_integer() && value["after"].get<int>() >= 0) {
-        faults.crash_after = value["after"].get<int>();
+      } else if (int64_t after = 0; value.is_object() && value.contains("after") &&
+                                    integerIn(value["after"], 0, INT32_MAX, &after)) {
+        faults.crash_after = static_cast<int>(after);
       } else {
         return invalidArgument("'crash' must be \"now\" or {\"after\": N}");
       }

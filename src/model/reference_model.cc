@@ -75,50 +75,90 @@ Generation::Generation(const ReferenceModel& model, std::vector<int> history,
       params_(std::move(params)),
       random_(params_.seed) {}
 
+namespace {
+
+// The length of the longest end of `text` that begins some stop sequence: text that must be
+// held back, because the next token may complete the stop sequence it starts.
+size_t stopPrefixAtEnd(std::string_view text, const std::vector<std::string>& stops) {
+  size_t longest = 0;
+  for (const std::string& stop : stops) {
+    for (size_t k = std::min(stop.size() - 1, text.size()); k > longest; --k) {
+      if (text.substr(text.size() - k) == std::string_view(stop).substr(0, k)) {
+        longest = k;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+}  // namespace
+
 bool Generation::next(GeneratedToken* out) {
-  if (!finish_reason_.empty()) {
-    return false;
-  }
-  if (generated_ >= params_.max_tokens) {
-    finish_reason_ = "length";
-    return false;
-  }
-  const NgramModel& generator = model_->generator_;
-  Candidate chosen = generator.sample(history_, params_.temperature, random_, &scratch_);
-  if (chosen.token == Vocabulary::kEnd) {
-    finish_reason_ = "stop";
-    return false;
-  }
-  out->text = model_->vocabulary_.token(chosen.token);
-  if (generated_ == 0 && params_.trim_leading_space && !out->text.empty() &&
-      out->text.front() == ' ') {
-    out->text.erase(0, 1);
-  }
-  out->logprob = std::log(chosen.prob);
-  out->top.clear();
-  // scratch_ holds the candidates ranked by probability (sample() filled it).
-  for (size_t i = 0; i < scratch_.size() && static_cast<int>(i) < params_.top_logprobs; ++i) {
-    out->top.push_back(
-        TokenAlternative{model_->vocabulary_.token(scratch_[i].token), std::log(scratch_[i].prob)});
-  }
-  history_.push_back(chosen.token);
-  ++generated_;
-  // Stop sequences: the text ends before the first one; the token is cut where it starts.
-  const size_t before = text_.size();
-  text_ += out->text;
-  for (const std::string& stop : params_.stop) {
-    if (stop.empty()) {
+  for (;;) {
+    if (!finish_reason_.empty()) {
+      // Flush text held back for a stop sequence that never completed. (After a stop sequence
+      // everything up to it has been returned already.)
+      if (emitted_ < text_.size()) {
+        *out = std::move(held_);
+        out->text = text_.substr(emitted_);
+        emitted_ = text_.size();
+        return true;
+      }
+      return false;
+    }
+    if (generated_ >= params_.max_tokens) {
+      finish_reason_ = "length";
       continue;
     }
-    size_t search_from = before >= stop.size() ? before - stop.size() + 1 : 0;
-    size_t at = text_.find(stop, search_from);
-    if (at != std::string::npos) {
-      out->text.resize(at > before ? at - before : 0);
+    const NgramModel& generator = model_->generator_;
+    Candidate chosen = generator.sample(history_, params_.temperature, random_, &scratch_);
+    if (chosen.token == Vocabulary::kEnd) {
       finish_reason_ = "stop";
-      return !out->text.empty();
+      continue;
+    }
+    std::string piece = model_->vocabulary_.token(chosen.token);
+    if (generated_ == 0 && params_.trim_leading_space && !piece.empty() && piece.front() == ' ') {
+      piece.erase(0, 1);
+    }
+    held_.logprob = std::log(chosen.prob);
+    held_.top.clear();
+    // scratch_ holds the candidates ranked by probability (sample() filled it).
+    for (size_t i = 0; i < scratch_.size() && static_cast<int>(i) < params_.top_logprobs; ++i) {
+      held_.top.push_back(TokenAlternative{model_->vocabulary_.token(scratch_[i].token),
+                                           std::log(scratch_[i].prob)});
+    }
+    history_.push_back(chosen.token);
+    ++generated_;
+    text_ += piece;
+    // A stop sequence ends the text where it begins; it can only begin in text not yet emitted,
+    // since text that could begin one is held back.
+    size_t stop_at = std::string::npos;
+    for (const std::string& stop : params_.stop) {
+      if (!stop.empty()) {
+        stop_at = std::min(stop_at, text_.find(stop, emitted_));
+      }
+    }
+    if (stop_at != std::string::npos) {
+      text_.resize(stop_at);
+      finish_reason_ = "stop";
+      if (emitted_ < text_.size()) {
+        *out = std::move(held_);
+        out->text = text_.substr(emitted_);
+        emitted_ = text_.size();
+        return true;
+      }
+      continue;
+    }
+    const size_t emit_to =
+        text_.size() - stopPrefixAtEnd(std::string_view(text_).substr(emitted_), params_.stop);
+    if (emit_to > emitted_) {
+      *out = std::move(held_);
+      out->text = text_.substr(emitted_, emit_to - emitted_);
+      emitted_ = emit_to;
+      return true;
     }
   }
-  return true;
 }
 
 Classification ReferenceModel::classify(std::string_view text, Quality quality) const {

@@ -61,7 +61,9 @@ class Generation {
   std::vector<int> history_;
   GenerationParams params_;
   Random random_;
-  std::string text_;
+  std::string text_;     // Everything generated so far.
+  size_t emitted_ = 0;   // How much of text_ next() has returned.
+  GeneratedToken held_;  // The logprobs of the token behind text not yet returned.
   std::vector<Candidate> scratch_;
   int generated_ = 0;
   std::string_view finish_reason_;

@@ -11,7 +11,7 @@
 #include "model/openai_response.h"
 #include "model/reference_model.h"
 #include "model/server_metrics.h"
-#include "model/slots.h"
+#include "net/async_semaphore.h"
 #include "net/http_server.h"
 #include "net/json_error.h"
 
@@ -271,7 +271,7 @@ class ModelServer::Impl {
       co_await respondError(exchange, injectedError(faults_.error_status));
       co_return;
     }
-    if (!co_await slots_.acquire()) {
+    if (co_await slots_.acquire() != net::AsyncSemaphore::Outcome::kAcquired) {
       co_await respondError(exchange, ApiError(503, "The server is overloaded; retry later.",
                                                "server_error", "", "overloaded"));
       co_return;
@@ -454,7 +454,7 @@ class ModelServer::Impl {
   std::atomic<bool> load_failed_{false};
   const int64_t created_ = unixSeconds();
   // Worker-local from here on: only the single io worker touches these.
-  Slots slots_;
+  net::AsyncSemaphore slots_;
   Random random_;
   Faults faults_;
   ServerMetrics metrics_;

@@ -20,18 +20,18 @@ ServerMetrics::ServerMetrics()
       e2e_(kRequestBuckets),
       queue_(kRequestBuckets) {}
 
-std::string ServerMetrics::render(const Slots& slots, const Faults& faults,
+std::string ServerMetrics::render(const net::AsyncSemaphore& slots, const Faults& faults,
                                   std::string_view version) const {
   observe::ExpositionWriter w;
   const observe::Labels model = {{"model_name", model_name_}};
   w.family("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.");
-  w.sample("vllm:num_requests_running", model, slots.running());
+  w.sample("vllm:num_requests_running", model, slots.inUse());
   w.family("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.");
   w.sample("vllm:num_requests_waiting", model, slots.waiting());
   w.family("vllm:kv_cache_usage_perc", "gauge",
            "Share of generation slots in use (the reference model's stand-in for KV cache use).");
   w.sample("vllm:kv_cache_usage_perc", model,
-           static_cast<double>(slots.running()) / std::max(slots.capacity(), 1));
+           static_cast<double>(slots.inUse()) / std::max(slots.capacity(), 1));
   w.family("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.");
   w.sample("vllm:prompt_tokens_total", model, prompt_tokens_);
   w.family("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.");

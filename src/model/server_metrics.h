@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "model/faults.h"
-#include "model/slots.h"
+#include "net/async_semaphore.h"
 #include "observe/exposition.h"
 #include "stats/bucket_histogram.h"
 
@@ -29,7 +29,8 @@ class ServerMetrics {
   void countFinished(const std::string& reason) { ++finished_[reason]; }
   void countFault(const std::string& kind) { ++faults_injected_[kind]; }
 
-  std::string render(const Slots& slots, const Faults& faults, std::string_view version) const;
+  std::string render(const net::AsyncSemaphore& slots, const Faults& faults,
+                     std::string_view version) const;
 
  private:
   std::string model_name_;

@@ -47,9 +47,7 @@ TEST(DurationTest, RejectsMalformedText) {
   }
 }
 
-TEST(DurationTest, RejectsTooLarge) {
-  EXPECT_FALSE(parseDuration("1000000h").ok());
-}
+TEST(DurationTest, RejectsTooLarge) { EXPECT_FALSE(parseDuration("1000000h").ok()); }
 
 TEST(DurationTest, FormatsShortestUnit) {
   EXPECT_EQ(formatDuration(Duration::zero()), "0s");
@@ -79,7 +77,7 @@ TEST(DurationTest, FormatThenParseRoundTrips) {
 // Bug: formatDuration promises "the shortest exact rendering", but renders a duration that is
 // not a whole number of its unit with fmt's "{:g}" (6 significant digits), which loses precision:
 // 1234567ms becomes "20.5761m" and 100000001ns becomes "100ms". Enable once fixed.
-TEST(DurationTest, DISABLED_FormatIsExactForDurationsNeedingManyDigits) {
+TEST(DurationTest, FormatIsExactForDurationsNeedingManyDigits) {
   for (Duration d : {Duration(milliseconds(1234567)), Duration(nanoseconds(100000001))}) {
     std::string text = formatDuration(d);
     EXPECT_EQ(parsed(text), d) << text;

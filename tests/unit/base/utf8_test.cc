@@ -54,7 +54,7 @@ TEST(Utf8Test, InvalidSequencesYieldReplacementAndAdvanceOneByte) {
            std::string_view("\xF0\x9F\x98"),      // Truncated.
            std::string_view("\x80"),              // Stray continuation.
            std::string_view("\xBF"),              // Stray continuation.
-           std::string_view("\xE5" "A"),          // Lead byte followed by ASCII.
+           std::string_view("\xE5\x41"),          // Lead byte followed by ASCII 'A'.
            std::string_view("\xF8\x88\x80\x80"),  // Five-byte lead.
            std::string_view("\xFF"),
        }) {
@@ -68,7 +68,9 @@ TEST(Utf8Test, InvalidSequencesYieldReplacementAndAdvanceOneByte) {
 }
 
 TEST(Utf8Test, DecodingContinuesAfterInvalidByte) {
-  Decoded d = decodeAll("a\xFF" "b");
+  Decoded d = decodeAll(
+      "a\xFF"
+      "b");
   EXPECT_EQ(d.code_points, (std::vector<char32_t>{U'a', kReplacement, U'b'}));
   EXPECT_TRUE(d.invalid);
 }
@@ -116,7 +118,7 @@ TEST(Utf8Test, IsCjkCoversHanKanaHangulAndNotLatin) {
   EXPECT_FALSE(isCjk(U'Z'));
   EXPECT_FALSE(isCjk(U'1'));
   EXPECT_FALSE(isCjk(U','));
-  EXPECT_FALSE(isCjk(0xE9));   // é
+  EXPECT_FALSE(isCjk(0xE9));  // é
   EXPECT_FALSE(isCjk(0x1F600));
 }
 

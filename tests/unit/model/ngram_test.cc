@@ -92,8 +92,8 @@ TEST(NgramTest, CandidatesAreSortedAndExcludeReservedStartTokens) {
 
 TEST(NgramTest, SampleAtTemperatureZeroReturnsMostProbable) {
   for (double discount : {0.0, 0.75}) {
-    NgramModel model = NgramModel::train(tinyCorpus(), kVocabSize,
-                                         NgramOptions{.order = 3, .discount = discount});
+    NgramModel model =
+        NgramModel::train(tinyCorpus(), kVocabSize, NgramOptions{.order = 3, .discount = discount});
     Random random(1);
     std::vector<Candidate> scratch;
     for (const std::vector<int>& history : histories()) {

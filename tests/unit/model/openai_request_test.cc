@@ -122,8 +122,7 @@ TEST(ParseChatRequestTest, RejectsMissingOrNonStringModel) {
   EXPECT_EQ(chatError(R"({"messages":[{"role":"user","content":"hi"}]})").param, "model");
   EXPECT_EQ(chatError(R"({"model":null,"messages":[{"role":"user","content":"hi"}]})").param,
             "model");
-  EXPECT_EQ(chatError(R"({"model":5,"messages":[{"role":"user","content":"hi"}]})").param,
-            "model");
+  EXPECT_EQ(chatError(R"({"model":5,"messages":[{"role":"user","content":"hi"}]})").param, "model");
 }
 
 TEST(ParseChatRequestTest, RejectsBadMessages) {
@@ -153,9 +152,9 @@ TEST(ParseChatRequestTest, RejectsMissingOrBadContent) {
             "messages[0].content");
   EXPECT_EQ(chatError(R"({"model":"ref","messages":[{"role":"user","content":5}]})").param,
             "messages[0].content");
-  EXPECT_EQ(chatError(R"({"model":"ref","messages":[{"role":"user","content":[{"text":"x"}]}]})")
-                .param,
-            "messages[0].content[0]");
+  EXPECT_EQ(
+      chatError(R"({"model":"ref","messages":[{"role":"user","content":[{"text":"x"}]}]})").param,
+      "messages[0].content[0]");
 }
 
 TEST(ParseChatRequestTest, RejectsMoreThanOneChoice) {
@@ -173,9 +172,9 @@ TEST(ParseChatRequestTest, RejectsOutOfRangeSampling) {
       chatError(R"({"model":"ref","messages":[{"role":"user","content":"hi"}],"temperature":"1"})")
           .param,
       "temperature");
-  EXPECT_EQ(chatError(R"({"model":"ref","messages":[{"role":"user","content":"hi"}],"top_p":1.5})")
-                .param,
-            "top_p");
+  EXPECT_EQ(
+      chatError(R"({"model":"ref","messages":[{"role":"user","content":"hi"}],"top_p":1.5})").param,
+      "top_p");
   EXPECT_EQ(
       chatError(R"({"model":"ref","messages":[{"role":"user","content":"hi"}],"max_tokens":0})")
           .param,
@@ -215,9 +214,9 @@ TEST(ParseChatRequestTest, RejectsMoreThanFourStopSequences) {
                           "stop":["a","b","c","d","e"]})")
                 .param,
             "stop");
-  EXPECT_EQ(chatError(R"({"model":"ref","messages":[{"role":"user","content":"hi"}],"stop":[1]})")
-                .param,
-            "stop");
+  EXPECT_EQ(
+      chatError(R"({"model":"ref","messages":[{"role":"user","content":"hi"}],"stop":[1]})").param,
+      "stop");
   CompletionRequest request = chatOk(
       R"({"model":"ref","messages":[{"role":"user","content":"hi"}],"stop":["a","b","c","d"]})");
   EXPECT_EQ(request.stop.size(), 4u);
@@ -313,8 +312,7 @@ TEST(ParseCompletionRequestTest, RejectsEcho) {
 
 TEST(ParseCompletionRequestTest, LegacyLogprobsIsAnIntegerUpToFive) {
   EXPECT_EQ(completionError(R"({"model":"ref","prompt":"x","logprobs":6})").param, "logprobs");
-  EXPECT_EQ(completionError(R"({"model":"ref","prompt":"x","logprobs":true})").param,
-            "logprobs");
+  EXPECT_EQ(completionError(R"({"model":"ref","prompt":"x","logprobs":true})").param, "logprobs");
   CompletionRequest request = completionOk(R"({"model":"ref","prompt":"x","logprobs":5})");
   EXPECT_TRUE(request.logprobs);
   EXPECT_EQ(request.top_logprobs, 5);
@@ -364,11 +362,9 @@ TEST(ParseEmbeddingRequestTest, DimensionsWithinBounds) {
   EXPECT_EQ(embeddingOk(R"({"model":"ref","input":"x","dimensions":1})").dimensions, 1);
   EXPECT_EQ(embeddingOk(R"({"model":"ref","input":"x","dimensions":4096})").dimensions, 4096);
   EXPECT_EQ(embeddingError(R"({"model":"ref","input":"x","dimensions":0})").param, "dimensions");
-  EXPECT_EQ(embeddingError(R"({"model":"ref","input":"x","dimensions":4097})").param,
-            "dimensions");
+  EXPECT_EQ(embeddingError(R"({"model":"ref","input":"x","dimensions":4097})").param, "dimensions");
   EXPECT_EQ(embeddingError(R"({"model":"ref","input":"x","dimensions":-1})").param, "dimensions");
-  EXPECT_EQ(embeddingError(R"({"model":"ref","input":"x","dimensions":"8"})").param,
-            "dimensions");
+  EXPECT_EQ(embeddingError(R"({"model":"ref","input":"x","dimensions":"8"})").param, "dimensions");
 }
 
 }  // namespace

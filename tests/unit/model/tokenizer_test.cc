@@ -76,8 +76,7 @@ TEST(TokenizeTest, InvalidBytesBecomeReplacementCharacter) {
 }
 
 TEST(ClassifierFeaturesTest, LowercasesWords) {
-  EXPECT_EQ(classifierFeatures("Hello WORLD, Again!", false),
-            (Tokens{"hello", "world", "again"}));
+  EXPECT_EQ(classifierFeatures("Hello WORLD, Again!", false), (Tokens{"hello", "world", "again"}));
   EXPECT_EQ(classifierFeatures("\xC3\x89t\xC3\xA9", false), (Tokens{"\xC3\xA9t\xC3\xA9"}));  // Été
 }
 
