@@ -12,5 +12,6 @@ namespace dw::app {
 using Action = std::function<int()>;
 
 void addModelCommand(CLI::App& app, Action* action);
+void addServeCommand(CLI::App& app, Action* action);
 
 }  // namespace dw::app

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   dw::app::Action action;
+  dw::app::addServeCommand(app, &action);
   dw::app::addModelCommand(app, &action);
   try {
     app.parse(argc, argv);

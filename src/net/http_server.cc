@@ -113,6 +113,13 @@ asio::awaitable<bool> Exchange::respondRaw(std::string_view head, std::string_vi
   co_return co_await write(buffers);
 }
 
+asio::awaitable<bool> Exchange::beginStreamRaw(std::string_view head, bool keep_alive) {
+  responded_ = true;
+  keep_alive_ = keep_alive_ && keep_alive;
+  const std::array<asio::const_buffer, 1> buffers = {asio::buffer(head.data(), head.size())};
+  co_return co_await write(buffers);
+}
+
 asio::awaitable<bool> Exchange::beginStream(http::response_header<> head) {
   responded_ = true;
   http::response<http::empty_body> response(std::move(head));
@@ -206,6 +213,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, 
 }
 
 asio::io_context& HttpServer::context(int i) { return *workers_[i]->io; }
+Watchdog& HttpServer::watchdog(int i) { return *workers_[i]->watchdog; }
 
 void HttpServer::start(std::function<void(int)> on_worker_start) {
   started_ = true;

@@ -59,6 +59,8 @@ class Exchange {
   // whether the connection stays open.
   asio::awaitable<bool> respondRaw(std::string_view head, std::string_view body, bool keep_alive);
 
+  // Starts a chunked response from a raw head (which must say transfer-encoding: chunked).
+  asio::awaitable<bool> beginStreamRaw(std::string_view head, bool keep_alive);
   // Starts a chunked response with `head`'s status and fields; then sendChunk() and endStream().
   asio::awaitable<bool> beginStream(http::response_header<> head);
   asio::awaitable<bool> sendChunk(std::string_view data);
@@ -102,6 +104,8 @@ class HttpServer {
 
   // The io_context of worker `i`, for work that must run on that worker.
   asio::io_context& context(int i);
+  // The watchdog of worker `i`: handlers time their own sockets (upstreams) with it.
+  Watchdog& watchdog(int i);
   int workers() const { return static_cast<int>(workers_.size()); }
   // In-flight exchanges on all workers (approximate; for readiness and drain reporting).
   int activeExchanges() const { return active_exchanges_.load(std::memory_order_relaxed); }

@@ -1,0 +1,85 @@
+// `deepwatch serve -c FILE`: the gateway.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+
+#include "app/commands.h"
+#include "app/process.h"
+#include "base/log.h"
+#include "gateway/gateway.h"
+
+namespace dw::app {
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  std::string port_file;
+  std::string admin_port_file;
+  bool check = false;
+};
+
+int runServe(const ServeFlags& flags) {
+  auto config = gateway::loadGatewayConfig(flags.config);
+  if (!config.ok()) {
+    std::fprintf(stderr, "deepwatch serve: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  if (flags.check) {
+    std::printf("%s: valid (%zu models)\n", flags.config.c_str(), config->models.size());
+    return 0;
+  }
+  blockSignals();
+  auto gateway = gateway::Gateway::create(std::move(config).value());
+  if (!gateway.ok()) {
+    std::fprintf(stderr, "deepwatch serve: %s\n", gateway.status().toString().c_str());
+    return 1;
+  }
+  (*gateway)->start();
+  DW_LOG_INFO("gateway listening: api on port {}, admin on port {}", (*gateway)->apiPort(),
+              (*gateway)->adminPort());
+  for (const auto& [path, port] : {std::pair{flags.port_file, (*gateway)->apiPort()},
+                                   std::pair{flags.admin_port_file, (*gateway)->adminPort()}}) {
+    if (path.empty()) {
+      continue;
+    }
+    if (Status status = writePortFile(path, port); !status.ok()) {
+      DW_LOG_ERROR("{}", status.toString());
+      (*gateway)->stop();
+      return 1;
+    }
+  }
+  for (;;) {
+    const int signal = waitForSignal();
+    if (signal == SIGHUP) {
+      Status status = (*gateway)->reload();
+      if (status.ok()) {
+        DW_LOG_INFO("SIGHUP: configuration reloaded");
+      } else {
+        DW_LOG_ERROR("SIGHUP: keeping the running configuration: {}", status.message());
+      }
+      continue;
+    }
+    DW_LOG_INFO("signal {}: draining", signal);
+    (*gateway)->stop();
+    DW_LOG_INFO("drained; exiting");
+    return 0;
+  }
+}
+
+}  // namespace
+
+void addServeCommand(CLI::App& app, Action* action) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* serve =
+      app.add_subcommand("serve", "Run the gateway in front of OpenAI-compatible model servers");
+  serve->add_option("-c,--config", flags->config, "The configuration file (YAML)")->required();
+  serve->add_option("--port-file", flags->port_file,
+                    "Write the API listener's port to this file (for port 0)");
+  serve->add_option("--admin-port-file", flags->admin_port_file,
+                    "Write the admin listener's port to this file");
+  serve->add_flag("--check", flags->check, "Validate the configuration and exit");
+  serve->callback([flags, action] { *action = [flags] { return runServe(*flags); }; });
+}
+
+}  // namespace dw::app

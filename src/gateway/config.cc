@@ -1,0 +1,298 @@
+#include "gateway/config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "base/yaml_reader.h"
+
+namespace dw::gateway {
+
+std::string_view trackName(Track track) {
+  switch (track) {
+    case Track::kStable:
+      return "stable";
+    case Track::kCanary:
+      return "canary";
+    case Track::kStandby:
+      return "standby";
+  }
+  return "stable";
+}
+
+namespace {
+
+Status parseUrl(const YamlPlace& place, const YAML::Node& node, const std::string& url,
+                ReplicaConfig* out) {
+  constexpr std::string_view kScheme = "http://";
+  if (!std::string_view(url).starts_with(kScheme)) {
+    return yamlError(place, node, "must be an http:// URL (TLS upstreams are not supported yet)");
+  }
+  std::string_view rest = std::string_view(url).substr(kScheme.size());
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  while (!path.empty() && path.back() == '/') {
+    path.remove_suffix(1);
+  }
+  if (path.ends_with("/v1")) {
+    path.remove_suffix(3);  // The gateway adds /v1 itself.
+  }
+  size_t colon = authority.rfind(':');
+  if (authority.empty() || colon == std::string_view::npos || colon == 0) {
+    return yamlError(place, node, "must name a host and a port, e.g. http://127.0.0.1:8000");
+  }
+  std::string_view port_text = authority.substr(colon + 1);
+  int port = 0;
+  for (char c : port_text) {
+    if (c < '0' || c > '9' || port > 65535) {
+      port = -1;
+      break;
+    }
+    port = port * 10 + (c - '0');
+  }
+  if (port_text.empty() || port <= 0 || port > 65535) {
+    return yamlError(place, node, fmt::format("has an invalid port '{}'", port_text));
+  }
+  out->url = url;
+  out->host = std::string(authority.substr(0, colon));
+  out->port = static_cast<uint16_t>(port);
+  out->path_prefix = std::string(path);
+  return okStatus();
+}
+
+Status parseListener(YamlMap& parent, std::string_view key, ListenerConfig* out) {
+  YAML::Node node = parent.get(key);
+  DW_ASSIGN_OR_RETURN(YamlMap map, YamlMap::make(node, parent.placeOf(key)));
+  DW_RETURN_IF_ERROR(map.string("host", &out->host));
+  int64_t port = out->port;
+  DW_RETURN_IF_ERROR(map.integer("port", 0, 65535, &port));
+  out->port = static_cast<uint16_t>(port);
+  return map.finish();
+}
+
+Status parseInt(YamlMap& map, std::string_view key, int64_t min, int64_t max, int* out) {
+  int64_t value = *out;
+  DW_RETURN_IF_ERROR(map.integer(key, min, max, &value));
+  *out = static_cast<int>(value);
+  return okStatus();
+}
+
+Status parseVersion(const YAML::Node& node, YamlPlace place, const std::string& model,
+                    VersionConfig* out) {
+  DW_ASSIGN_OR_RETURN(YamlMap map, YamlMap::make(node, place));
+  DW_RETURN_IF_ERROR(map.string("id", &out->id, true));
+  std::string track = "stable";
+  DW_RETURN_IF_ERROR(map.string("track", &track));
+  if (track == "stable") {
+    out->track = Track::kStable;
+  } else if (track == "canary") {
+    out->track = Track::kCanary;
+  } else if (track == "standby") {
+    out->track = Track::kStandby;
+  } else {
+    return yamlError(map.placeOf("track"), map.get("track"), "must be stable, canary or standby");
+  }
+  out->weight = out->track == Track::kStandby ? 0 : 100;
+  DW_RETURN_IF_ERROR(map.number("weight", 0, 1e9, &out->weight));
+  out->upstream_model = model;
+  DW_RETURN_IF_ERROR(map.string("upstream_model", &out->upstream_model));
+  YAML::Node replicas = map.get("replicas");
+  YamlPlace replicas_place = map.placeOf("replicas");
+  if (!replicas.IsSequence() || replicas.size() == 0) {
+    return yamlError(replicas_place, replicas.IsDefined() ? replicas : node,
+                     "must be a non-empty list of replicas");
+  }
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    YamlPlace replica_place{place.file, fmt::format("{}[{}]", replicas_place.path, i)};
+    DW_ASSIGN_OR_RETURN(YamlMap replica, YamlMap::make(replicas[i], replica_place));
+    ReplicaConfig config;
+    std::string url;
+    DW_RETURN_IF_ERROR(replica.string("url", &url, true));
+    DW_RETURN_IF_ERROR(parseUrl(replica.placeOf("url"), replica.get("url"), url, &config));
+    DW_RETURN_IF_ERROR(replica.finish());
+    out->replicas.push_back(std::move(config));
+  }
+  return map.finish();
+}
+
+Status parseModel(const YAML::Node& node, YamlPlace place, ModelConfig* out) {
+  DW_ASSIGN_OR_RETURN(YamlMap map, YamlMap::make(node, place));
+  DW_RETURN_IF_ERROR(map.string("name", &out->name, true));
+  if (out->name.empty()) {
+    return yamlError(map.placeOf("name"), map.get("name"), "must not be empty");
+  }
+  DW_RETURN_IF_ERROR(map.stringList("aliases", &out->aliases));
+  DW_RETURN_IF_ERROR(parseInt(map, "max_concurrency", 1, 1 << 24, &out->max_concurrency));
+  DW_RETURN_IF_ERROR(parseInt(map, "max_queue", 0, 1 << 24, &out->max_queue));
+  DW_RETURN_IF_ERROR(parseInt(map, "overflow_status", 429, 503, &out->overflow_status));
+  if (out->overflow_status != 429 && out->overflow_status != 503) {
+    return yamlError(map.placeOf("overflow_status"), map.get("overflow_status"),
+                     "must be 429 or 503");
+  }
+  if (map.has("sticky")) {
+    DW_ASSIGN_OR_RETURN(YamlMap sticky, YamlMap::make(map.get("sticky"), map.placeOf("sticky")));
+    bool api_key = false;
+    DW_RETURN_IF_ERROR(sticky.string("header", &out->sticky_header));
+    DW_RETURN_IF_ERROR(sticky.boolean("api_key", &api_key));
+    DW_RETURN_IF_ERROR(sticky.finish());
+    if (api_key == !out->sticky_header.empty()) {
+      return yamlError(map.placeOf("sticky"), map.get("sticky"),
+                       "must set exactly one of header or api_key");
+    }
+    out->sticky = api_key ? StickyBy::kApiKey : StickyBy::kHeader;
+  }
+  YAML::Node versions = map.get("versions");
+  YamlPlace versions_place = map.placeOf("versions");
+  if (!versions.IsSequence() || versions.size() == 0) {
+    return yamlError(versions_place, versions.IsDefined() ? versions : node,
+                     "must be a non-empty list of versions");
+  }
+  std::set<std::string> ids;
+  double primary_weight = 0;
+  for (size_t i = 0; i < versions.size(); ++i) {
+    VersionConfig version;
+    YamlPlace version_place{place.file, fmt::format("{}[{}]", versions_place.path, i)};
+    DW_RETURN_IF_ERROR(parseVersion(versions[i], version_place, out->name, &version));
+    if (!ids.insert(version.id).second) {
+      return yamlError(YamlPlace{place.file, version_place.path + ".id"}, versions[i]["id"],
+                       fmt::format("version '{}' is defined twice", version.id));
+    }
+    if (version.track != Track::kStandby) {
+      primary_weight += version.weight;
+    }
+    out->versions.push_back(std::move(version));
+  }
+  if (primary_weight <= 0) {
+    return yamlError(versions_place, versions,
+                     "needs a stable or canary version with a weight above 0");
+  }
+  return map.finish();
+}
+
+}  // namespace
+
+StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::string& file) {
+  GatewayConfig config;
+  config.file = file;
+  DW_ASSIGN_OR_RETURN(YAML::Node root, parseYaml(text, file));
+  DW_ASSIGN_OR_RETURN(YamlMap map, YamlMap::make(root, YamlPlace{&config.file, ""}));
+
+  if (map.has("listeners")) {
+    DW_ASSIGN_OR_RETURN(YamlMap listeners,
+                        YamlMap::make(map.get("listeners"), map.placeOf("listeners")));
+    DW_RETURN_IF_ERROR(parseListener(listeners, "api", &config.api));
+    DW_RETURN_IF_ERROR(parseListener(listeners, "admin", &config.admin));
+    DW_RETURN_IF_ERROR(listeners.finish());
+  } else {
+    map.get("listeners");
+  }
+  DW_RETURN_IF_ERROR(parseInt(map, "workers", 0, 256, &config.workers));
+  DW_RETURN_IF_ERROR(map.duration("drain_timeout", &config.drain_timeout));
+
+  {
+    DW_ASSIGN_OR_RETURN(YamlMap limits, YamlMap::make(map.get("limits"), map.placeOf("limits")));
+    uint64_t header_bytes = config.limits.max_header_bytes;
+    DW_RETURN_IF_ERROR(limits.bytes("max_header_bytes", &header_bytes));
+    if (header_bytes < 1024 || header_bytes > 1024 * 1024) {
+      return yamlError(limits.placeOf("max_header_bytes"), limits.get("max_header_bytes"),
+                       "must be from 1KiB to 1MiB");
+    }
+    config.limits.max_header_bytes = static_cast<uint32_t>(header_bytes);
+    DW_RETURN_IF_ERROR(limits.bytes("max_body_bytes", &config.limits.max_body_bytes));
+    DW_RETURN_IF_ERROR(limits.duration("header_timeout", &config.limits.header_timeout));
+    DW_RETURN_IF_ERROR(limits.duration("idle_timeout", &config.limits.idle_timeout));
+    DW_RETURN_IF_ERROR(limits.duration("send_timeout", &config.limits.send_timeout));
+    DW_RETURN_IF_ERROR(limits.finish());
+  }
+  {
+    DW_ASSIGN_OR_RETURN(YamlMap upstream,
+                        YamlMap::make(map.get("upstream"), map.placeOf("upstream")));
+    {
+      DW_ASSIGN_OR_RETURN(YamlMap t,
+                          YamlMap::make(upstream.get("timeouts"), upstream.placeOf("timeouts")));
+      DW_RETURN_IF_ERROR(t.duration("connect", &config.timeouts.connect));
+      DW_RETURN_IF_ERROR(t.duration("first_byte", &config.timeouts.first_byte));
+      DW_RETURN_IF_ERROR(t.duration("stream_idle", &config.timeouts.stream_idle));
+      DW_RETURN_IF_ERROR(t.duration("request", &config.timeouts.request));
+      DW_RETURN_IF_ERROR(t.finish());
+    }
+    {
+      DW_ASSIGN_OR_RETURN(
+          YamlMap h, YamlMap::make(upstream.get("health_check"), upstream.placeOf("health_check")));
+      auto& hc = config.health_check;
+      DW_RETURN_IF_ERROR(h.string("path", &hc.path));
+      DW_RETURN_IF_ERROR(h.duration("interval", &hc.interval));
+      DW_RETURN_IF_ERROR(h.duration("timeout", &hc.timeout));
+      DW_RETURN_IF_ERROR(parseInt(h, "unhealthy_threshold", 1, 100, &hc.unhealthy_threshold));
+      DW_RETURN_IF_ERROR(parseInt(h, "healthy_threshold", 1, 100, &hc.healthy_threshold));
+      DW_RETURN_IF_ERROR(h.finish());
+      if (hc.interval < std::chrono::milliseconds(100)) {
+        return yamlError(h.placeOf("interval"), h.get("interval"), "must be at least 100ms");
+      }
+    }
+    {
+      DW_ASSIGN_OR_RETURN(YamlMap o, YamlMap::make(upstream.get("outlier_detection"),
+                                                   upstream.placeOf("outlier_detection")));
+      auto& od = config.outlier;
+      DW_RETURN_IF_ERROR(parseInt(o, "consecutive_failures", 1, 1000, &od.consecutive_failures));
+      DW_RETURN_IF_ERROR(o.duration("base_ejection", &od.base_ejection));
+      DW_RETURN_IF_ERROR(parseInt(o, "max_ejection_percent", 0, 100, &od.max_ejection_percent));
+      DW_RETURN_IF_ERROR(o.finish());
+    }
+    {
+      DW_ASSIGN_OR_RETURN(YamlMap r,
+                          YamlMap::make(upstream.get("retry"), upstream.placeOf("retry")));
+      auto& rc = config.retry;
+      DW_RETURN_IF_ERROR(parseInt(r, "max_attempts", 1, 10, &rc.max_attempts));
+      DW_RETURN_IF_ERROR(r.number("budget_percent", 0, 100, &rc.budget_percent));
+      DW_RETURN_IF_ERROR(
+          parseInt(r, "min_retry_concurrency", 0, 1 << 20, &rc.min_retry_concurrency));
+      DW_RETURN_IF_ERROR(r.finish());
+    }
+    DW_RETURN_IF_ERROR(upstream.finish());
+  }
+
+  YAML::Node models = map.get("models");
+  YamlPlace models_place = map.placeOf("models");
+  if (!models.IsSequence() || models.size() == 0) {
+    return yamlError(models_place, models.IsDefined() ? models : root,
+                     "must be a non-empty list of models");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < models.size(); ++i) {
+    ModelConfig model;
+    YamlPlace model_place{&config.file, fmt::format("models[{}]", i)};
+    DW_RETURN_IF_ERROR(parseModel(models[i], model_place, &model));
+    std::vector<std::string> all_names = model.aliases;
+    all_names.push_back(model.name);
+    for (const std::string& name : all_names) {
+      if (!names.insert(name).second) {
+        return yamlError(model_place, models[i],
+                         fmt::format("the name '{}' is used by two models", name));
+      }
+    }
+    config.models.push_back(std::move(model));
+  }
+  DW_RETURN_IF_ERROR(map.finish());
+  if (config.api.port != 0 && config.api.port == config.admin.port &&
+      config.api.host == config.admin.host) {
+    return yamlError(map.placeOf("listeners"), map.get("listeners"),
+                     "api and admin must listen on different ports");
+  }
+  return config;
+}
+
+StatusOr<GatewayConfig> loadGatewayConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return notFound(fmt::format("{}: cannot read the configuration file", path));
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  return parseGatewayConfig(content.str(), path);
+}
+
+}  // namespace dw::gateway

@@ -1,0 +1,109 @@
+// The gateway's configuration (`deepwatch serve -c FILE`): listeners, limits, timeouts,
+// upstream policy and models with their versions and replicas. Loaded and validated before
+// anything starts; a bad file is fatal at start and keeps the running config on reload.
+// See docs/configuration.md for every key and its default.
+//
+// Thread contract: values; a loaded config is immutable and shared by copy or shared_ptr.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/duration.h"
+#include "base/status.h"
+
+namespace dw::gateway {
+
+using std::chrono::seconds;
+
+enum class Track { kStable, kCanary, kStandby };
+std::string_view trackName(Track track);
+
+struct ListenerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+};
+
+struct LimitsConfig {
+  uint32_t max_header_bytes = 64 * 1024;      // 431 above (Envoy's default is 60 KiB).
+  uint64_t max_body_bytes = 8 * 1024 * 1024;  // 413 above.
+  Duration header_timeout = seconds(10);      // Request headers and body must arrive within it.
+  Duration idle_timeout = seconds(60);        // Keep-alive connections idle this long close.
+  Duration send_timeout = seconds(60);        // A client that stops reading is dropped.
+};
+
+struct TimeoutsConfig {
+  Duration connect = seconds(5);        // Envoy's cluster default.
+  Duration first_byte = seconds(120);   // Request sent to response headers received.
+  Duration stream_idle = seconds(300);  // Between two pieces of a response (Envoy's default).
+  Duration request = seconds(600);      // A whole non-streamed response (504 beyond).
+};
+
+struct HealthCheckConfig {
+  std::string path = "/health";
+  Duration interval = seconds(5);
+  Duration timeout = seconds(2);
+  int unhealthy_threshold = 2;  // Consecutive failures that mark a replica down.
+  int healthy_threshold = 1;    // Consecutive successes that mark it up again.
+};
+
+struct OutlierConfig {
+  int consecutive_failures = 5;          // Envoy's consecutive_5xx default.
+  Duration base_ejection = seconds(30);  // Multiplied by the number of ejections so far.
+  int max_ejection_percent = 50;         // Of a version's replicas; at least one may be ejected.
+};
+
+struct RetryConfig {
+  int max_attempts = 3;           // Tries per request, the first included.
+  double budget_percent = 20;     // Retries in flight at most this share of active requests.
+  int min_retry_concurrency = 3;  // ... but always at least this many (Envoy's defaults).
+};
+
+struct ReplicaConfig {
+  std::string url;          // http://host:port
+  std::string path_prefix;  // From the URL, prepended to the request path (usually empty).
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct VersionConfig {
+  std::string id;
+  Track track = Track::kStable;
+  double weight = 0;           // Share among the stable and canary versions of the model.
+  std::string upstream_model;  // The `model` sent upstream; default: the model's name.
+  std::vector<ReplicaConfig> replicas;
+};
+
+enum class StickyBy { kNone, kHeader, kApiKey };
+
+struct ModelConfig {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::vector<VersionConfig> versions;
+  int max_concurrency = 1024;  // Requests in flight to this model (split across workers).
+  int max_queue = 1024;        // Requests waiting beyond that; more are refused.
+  int overflow_status = 429;   // 429 or 503, both with Retry-After.
+  StickyBy sticky = StickyBy::kNone;
+  std::string sticky_header;  // With StickyBy::kHeader.
+};
+
+struct GatewayConfig {
+  std::string file;
+  ListenerConfig api{"127.0.0.1", 8080};
+  ListenerConfig admin{"127.0.0.1", 9090};
+  int workers = 0;  // 0: one per core.
+  Duration drain_timeout = seconds(30);
+  LimitsConfig limits;
+  TimeoutsConfig timeouts;
+  HealthCheckConfig health_check;
+  OutlierConfig outlier;
+  RetryConfig retry;
+  std::vector<ModelConfig> models;
+};
+
+// Parses and validates a whole configuration. Errors name file:line:column and the key.
+StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::string& file);
+StatusOr<GatewayConfig> loadGatewayConfig(const std::string& path);
+
+}  // namespace dw::gateway

@@ -1,0 +1,75 @@
+// `deepwatch serve`: the gateway process. It owns the API listener (W workers, one Proxy each),
+// the admin listener, and the control thread, which runs health checks, reloads and admin
+// operations and publishes routing snapshots to the workers.
+//
+// Thread contract: create(), start(), reload() and stop() are called from the main thread;
+// reload() and admin operations run on the control thread and wait for it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "gateway/config.h"
+#include "gateway/health_checker.h"
+#include "gateway/proxy.h"
+#include "gateway/routing.h"
+#include "gateway/snapshot.h"
+#include "net/http_server.h"
+
+namespace dw::gateway {
+
+namespace asio = net::asio;
+
+class Gateway {
+ public:
+  static StatusOr<std::unique_ptr<Gateway>> create(GatewayConfig config);
+  ~Gateway();
+
+  uint16_t apiPort() const { return api_->port(); }
+  uint16_t adminPort() const { return admin_->port(); }
+
+  void start();
+  // Reloads the configuration file. A bad file keeps the running configuration; the returned
+  // status says why. Thread-safe; waits for the control thread.
+  Status reload();
+  // Stops accepting, drains in-flight requests within the drain timeout, then stops.
+  void stop();
+
+ private:
+  explicit Gateway(GatewayConfig config);
+  Status init();
+
+  // Control thread.
+  Status applyConfig(GatewayConfig config);
+  Status setWeights(const std::string& model, std::string_view body, std::string* result);
+  std::string modelsJson() const;
+  std::string renderMetrics() const;
+  bool ready() const;
+
+  // Runs `work` on the control thread and waits for its result.
+  template <typename F>
+  auto onControl(F work) -> decltype(work());
+
+  asio::awaitable<void> handleAdmin(net::Exchange& exchange);
+
+  GatewayConfig config_;  // Control thread.
+  Registry registry_;     // Control thread.
+  SnapshotSlot<RoutingTable> routes_;
+  std::unique_ptr<net::HttpServer> api_;
+  std::unique_ptr<net::HttpServer> admin_;
+  std::vector<std::unique_ptr<Proxy>> proxies_;  // One per API worker.
+  asio::io_context control_io_;
+  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_work_;
+  std::thread control_thread_;
+  std::unique_ptr<HealthChecker> health_;
+  std::atomic<bool> draining_{false};
+  std::atomic<uint64_t> reloads_ok_{0};
+  std::atomic<uint64_t> reloads_failed_{0};
+  std::atomic<uint64_t> weight_changes_{0};
+};
+
+}  // namespace dw::gateway

@@ -1,0 +1,719 @@
+#include "gateway/proxy.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+#include "base/hash.h"
+#include "base/log.h"
+#include "net/json_error.h"
+
+namespace dw::gateway {
+
+using net::error_code;
+using net::redirect;
+using Clock = std::chrono::steady_clock;
+
+namespace http = net::http;
+using tcp = net::tcp;
+
+// A keep-alive connection to one replica, owned by one worker.
+struct Proxy::UpstreamConnection {
+  explicit UpstreamConnection(const asio::any_io_executor& executor)
+      : socket(executor), watched(socket) {}
+  tcp::socket socket;
+  net::Watched watched;
+  net::beast::flat_buffer buffer;
+  Clock::time_point idle_since;
+  bool reused = false;
+};
+
+// What this worker knows about a replica: its idle connections and passive health.
+struct Proxy::ReplicaLocal {
+  std::vector<std::unique_ptr<UpstreamConnection>> idle;
+  int outstanding = 0;
+  int consecutive_failures = 0;
+  int ejections = 0;
+  Clock::time_point ejected_until{};
+};
+
+// This worker's share of a model's concurrency limit.
+struct Proxy::ModelLocal {
+  ModelLocal(int capacity, int queue) : limiter(capacity, queue) {}
+  net::AsyncSemaphore limiter;
+  int capacity = 0;
+  int queue = 0;
+};
+
+namespace {
+
+// Idle upstream connections older than this are closed rather than reused: uvicorn (vLLM,
+// SGLang) closes its keep-alive connections after 5 s, and reusing one it is closing fails.
+constexpr auto kUpstreamIdleLimit = std::chrono::seconds(4);
+constexpr size_t kMaxIdlePerReplica = 128;
+constexpr size_t kRelayBufferBytes = 16 * 1024;
+constexpr uint64_t kMaxResponseBodyBytes = 256ULL * 1024 * 1024;
+
+enum class Endpoint { kChat, kCompletions, kEmbeddings, kModels, kModel, kUnknown };
+
+Endpoint classify(std::string_view path) {
+  if (path == "/chat/completions") {
+    return Endpoint::kChat;
+  }
+  if (path == "/completions") {
+    return Endpoint::kCompletions;
+  }
+  if (path == "/embeddings") {
+    return Endpoint::kEmbeddings;
+  }
+  if (path == "/models") {
+    return Endpoint::kModels;
+  }
+  if (path.starts_with("/models/")) {
+    return Endpoint::kModel;
+  }
+  return Endpoint::kUnknown;
+}
+
+// Hop-by-hop headers (RFC 9110 7.6.1) and those the gateway writes itself.
+bool isHopByHop(std::string_view name) {
+  static constexpr std::string_view kSkip[] = {
+      "connection", "keep-alive",        "proxy-connection", "te",
+      "trailer",    "transfer-encoding", "upgrade",          "content-length",
+      "host",       "x-request-id",      "expect",           "proxy-authorization"};
+  for (std::string_view skip : kSkip) {
+    if (name.size() == skip.size() &&
+        std::equal(name.begin(), name.end(), skip.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool validRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 200) {
+    return false;
+  }
+  return std::all_of(id.begin(), id.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+std::string_view reasonPhrase(int status) {
+  std::string_view reason = http::obsolete_reason(static_cast<http::status>(status));
+  return reason.empty() ? "Unknown" : reason;
+}
+
+Duration remaining(Clock::time_point deadline, Duration op_timeout) {
+  if (deadline == Clock::time_point::max()) {
+    return op_timeout;
+  }
+  auto left = std::chrono::duration_cast<Duration>(deadline - Clock::now());
+  return std::max(Duration::zero(), std::min(left, op_timeout));
+}
+
+}  // namespace
+
+Proxy::Proxy(const SnapshotSlot<RoutingTable>& routes, net::Watchdog& watchdog, int workers,
+             uint64_t seed)
+    : routes_(routes), watchdog_(watchdog), workers_(workers), random_(seed) {}
+
+Proxy::~Proxy() = default;
+
+Proxy::ReplicaLocal& Proxy::replicaLocal(uint32_t id) {
+  if (id >= replicas_.size()) {
+    replicas_.resize(id + 1);
+  }
+  if (!replicas_[id]) {
+    replicas_[id] = std::make_unique<ReplicaLocal>();
+  }
+  return *replicas_[id];
+}
+
+Proxy::ModelLocal& Proxy::modelLocal(const ModelRoute& model, const GatewayConfig&) {
+  if (model.id >= models_.size()) {
+    models_.resize(model.id + 1);
+  }
+  // This worker's share of the model's limits (docs/design/limits.md).
+  const int capacity = (model.config.max_concurrency + workers_ - 1) / workers_;
+  const int queue = (model.config.max_queue + workers_ - 1) / workers_;
+  auto& local = models_[model.id];
+  if (!local) {
+    local = std::make_unique<ModelLocal>(capacity, queue);
+  } else if (local->capacity != capacity || local->queue != queue) {
+    local->limiter.resize(capacity, queue);
+  }
+  local->capacity = capacity;
+  local->queue = queue;
+  return *local;
+}
+
+bool Proxy::usable(const Replica& replica) const {
+  if (!replica.healthy.load(std::memory_order_relaxed) || !replica.resolved) {
+    return false;
+  }
+  if (replica.id < replicas_.size() && replicas_[replica.id]) {
+    return replicas_[replica.id]->ejected_until <= watchdog_.now();
+  }
+  return true;
+}
+
+void Proxy::recordSuccess(const Replica& replica) {
+  ReplicaLocal& local = replicaLocal(replica.id);
+  local.consecutive_failures = 0;
+}
+
+void Proxy::recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
+                          const GatewayConfig& config) {
+  ReplicaLocal& local = replicaLocal(replica.id);
+  if (++local.consecutive_failures < config.outlier.consecutive_failures) {
+    return;
+  }
+  // Passive ejection (Envoy's outlier detection): at most max_ejection_percent of the version's
+  // replicas at once, but at least one.
+  const VersionRoute& version = model.versions[version_index];
+  const auto now = watchdog_.now();
+  int ejected = 0;
+  for (const auto& other : version.replicas) {
+    if (other->id < replicas_.size() && replicas_[other->id] &&
+        replicas_[other->id]->ejected_until > now) {
+      ++ejected;
+    }
+  }
+  const int allowed = std::max<int>(
+      1, static_cast<int>(version.replicas.size()) * config.outlier.max_ejection_percent / 100);
+  if (ejected >= allowed) {
+    return;
+  }
+  ++local.ejections;
+  local.consecutive_failures = 0;
+  local.ejected_until = now + config.outlier.base_ejection * std::min(local.ejections, 10);
+  DW_LOG_WARN("ejecting replica {} for {} after consecutive failures", replica.url,
+              formatDuration(config.outlier.base_ejection * std::min(local.ejections, 10)));
+}
+
+std::string Proxy::requestId(const net::Request& request) {
+  auto it = request.find("x-request-id");
+  if (it != request.end() && validRequestId(it->value())) {
+    return std::string(it->value());
+  }
+  return fmt::format("req_{:016x}", random_.next());
+}
+
+asio::awaitable<void> Proxy::localReply(net::Exchange& exchange, int status, LocalReply reason,
+                                        std::string_view message, std::string_view type,
+                                        std::string_view param, std::string_view code,
+                                        std::string_view request_id, uint32_t model_id) {
+  metrics_.local_replies[static_cast<int>(reason)].add();
+  metrics_.responses[WorkerMetrics::modelRow(model_id)][WorkerMetrics::codeClass(status)].add();
+  std::string body = net::openAiErrorJson(message, type, param, code);
+  std::string head = fmt::format(
+      "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n"
+      "x-request-id: {}\r\n",
+      status, reasonPhrase(status), body.size(), request_id);
+  if (status == 429 || status == 503) {
+    head += "retry-after: 1\r\n";
+  }
+  const bool keep_alive = exchange.clientKeepAlive();
+  head += keep_alive ? "\r\n" : "connection: close\r\n\r\n";
+  co_await exchange.respondRaw(head, body, keep_alive);
+}
+
+asio::awaitable<void> Proxy::handle(net::Exchange& exchange) {
+  std::shared_ptr<const RoutingTable> table = routes_.current();
+  const net::Request& request = exchange.request();
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.starts_with("/v1/")) {
+    path.remove_prefix(3);
+  }
+  const Endpoint endpoint = classify(path);
+  const bool is_get = request.method() == http::verb::get;
+  const bool is_post = request.method() == http::verb::post;
+  if (endpoint == Endpoint::kModels && is_get) {
+    net::Response response(http::status::ok, 11);
+    response.set(http::field::content_type, "application/json");
+    response.set("x-request-id", requestId(request));
+    response.body() = table->modelListJson();
+    co_await exchange.respond(std::move(response));
+    co_return;
+  }
+  if (endpoint == Endpoint::kModel && is_get) {
+    std::string_view name = path.substr(8);
+    const ModelRoute* model = table->find(name);
+    const std::string id = requestId(request);
+    if (model == nullptr) {
+      co_await localReply(exchange, 404, LocalReply::kModelNotFound,
+                          fmt::format("The model '{}' does not exist.", name),
+                          "invalid_request_error", "model", "model_not_found", id, 0);
+      co_return;
+    }
+    net::Response response(http::status::ok, 11);
+    response.set(http::field::content_type, "application/json");
+    response.set("x-request-id", id);
+    std::string body = "{\"id\":";
+    net::appendJsonString(body, name);
+    body += ",\"object\":\"model\",\"created\":0,\"owned_by\":\"deepwatch\"}";
+    response.body() = std::move(body);
+    co_await exchange.respond(std::move(response));
+    co_return;
+  }
+  if ((endpoint == Endpoint::kChat || endpoint == Endpoint::kCompletions ||
+       endpoint == Endpoint::kEmbeddings) &&
+      is_post) {
+    co_await proxyRequest(exchange, path, std::move(table));
+    co_return;
+  }
+  const std::string id = requestId(request);
+  if (endpoint != Endpoint::kUnknown) {
+    co_await localReply(exchange, 405, LocalReply::kBadRequest, "Method not allowed.",
+                        "invalid_request_error", "", "method_not_allowed", id, 0);
+  } else {
+    co_await localReply(exchange, 404, LocalReply::kBadRequest,
+                        fmt::format("Unknown path {}.", path.substr(0, 200)),
+                        "invalid_request_error", "", "unknown_url", id, 0);
+  }
+}
+
+// One try of a request against one replica.
+struct Proxy::Attempt {
+  enum class Result { kRelayed, kRetriable, kFailed };
+
+  // In.
+  const Replica* replica = nullptr;
+  std::string_view head;  // The upstream request's head; the body follows.
+  std::string_view body;
+  std::string_view request_id;
+  Clock::time_point deadline = Clock::time_point::max();
+
+  // Out.
+  Result result = Result::kFailed;
+  int status = 0;  // What the client was (or is to be) answered.
+  LocalReply reason = LocalReply::kUpstreamFailed;
+  std::string message;
+  // A retriable upstream answer (502, 503), passed through when no retry is left.
+  std::string stored_head;
+  std::string stored_body;
+};
+
+namespace {
+
+// Appends the upstream response's end-to-end headers.
+template <typename Fields>
+void appendEndToEndHeaders(std::string& head, const Fields& fields) {
+  for (const auto& field : fields) {
+    std::string_view name = field.name_string();
+    if (isHopByHop(name)) {
+      continue;
+    }
+    head.append(name);
+    head += ": ";
+    head.append(field.value());
+    head += "\r\n";
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_view path,
+                                          std::shared_ptr<const RoutingTable> table) {
+  const GatewayConfig& config = table->config();
+  const net::Request& request = exchange.request();
+  const std::string request_id = requestId(request);
+  RequestFields fields;
+  FieldError field_error;
+  if (!fields_.parse(request.body(), &fields, &field_error)) {
+    co_await localReply(exchange, 400, LocalReply::kBadRequest, field_error.message,
+                        "invalid_request_error", field_error.param, field_error.code, request_id,
+                        0);
+    co_return;
+  }
+  const ModelRoute* model = table->find(fields.model);
+  if (model == nullptr) {
+    co_await localReply(exchange, 404, LocalReply::kModelNotFound,
+                        fmt::format("The model '{}' does not exist.", fields.model.substr(0, 200)),
+                        "invalid_request_error", "model", "model_not_found", request_id, 0);
+    co_return;
+  }
+  ModelLocal& limits = modelLocal(*model, config);
+  const auto admitted = co_await limits.limiter.acquire(config.timeouts.request);
+  if (admitted != net::AsyncSemaphore::Outcome::kAcquired) {
+    co_await localReply(
+        exchange, model->config.overflow_status, LocalReply::kOverloaded,
+        fmt::format("Too many requests for model '{}'; retry shortly.", model->config.name),
+        "rate_limit_exceeded", "", "model_overloaded", request_id, model->id);
+    co_return;
+  }
+  ++active_requests_;
+  metrics_.in_flight.add();
+
+  // Where this request goes when a version is chosen by weight: sticky by a header or the API
+  // key when the model asks for it, random otherwise.
+  double u = 0;
+  std::string_view sticky_value;
+  if (model->config.sticky != StickyBy::kNone) {
+    auto it = request.find(model->config.sticky == StickyBy::kHeader
+                               ? std::string_view(model->config.sticky_header)
+                               : std::string_view("authorization"));
+    if (it != request.end()) {
+      sticky_value = it->value();
+    }
+  }
+  u = sticky_value.empty() ? random_.uniform() : unitInterval(stableHash(sticky_value));
+
+  const Clock::time_point deadline =
+      fields.stream ? Clock::time_point::max() : Clock::now() + config.timeouts.request;
+  std::array<uint32_t, 16> tried{};
+  size_t tried_count = 0;
+  auto is_tried = [&](uint32_t id) {
+    return std::find(tried.begin(), tried.begin() + tried_count, id) != tried.begin() + tried_count;
+  };
+  auto replica_usable = [&](const Replica& r) { return usable(r) && !is_tried(r.id); };
+  auto version_usable = [&](const VersionRoute& v) {
+    return std::any_of(v.replicas.begin(), v.replicas.end(),
+                       [&](const auto& r) { return replica_usable(*r); });
+  };
+
+  int version_index = -1;
+  int attempts = 0;
+  Attempt last;
+  std::string rewritten_body;
+  std::string head;
+  for (;;) {
+    if (version_index < 0 || !version_usable(model->versions[version_index])) {
+      version_index = pickVersion(*model, u, version_usable);
+    }
+    if (version_index < 0) {
+      break;
+    }
+    const VersionRoute& version = model->versions[version_index];
+    // Least outstanding requests among the usable replicas, from a random start so that ties
+    // spread.
+    const Replica* replica = nullptr;
+    int best = 0;
+    const size_t n = version.replicas.size();
+    const size_t start = n > 1 ? random_.below(n) : 0;
+    for (size_t k = 0; k < n; ++k) {
+      const Replica& candidate = *version.replicas[(start + k) % n];
+      if (!replica_usable(candidate)) {
+        continue;
+      }
+      const int outstanding = replicaLocal(candidate.id).outstanding;
+      if (replica == nullptr || outstanding < best) {
+        replica = &candidate;
+        best = outstanding;
+      }
+    }
+    if (replica == nullptr) {
+      break;  // Cannot happen: version_usable() found one.
+    }
+    std::string_view body = request.body();
+    if (version.upstream_model != fields.model) {
+      rewritten_body = rewriteModel(request.body(), fields, version.upstream_model);
+      body = rewritten_body;
+    }
+    // The upstream request: the client's end-to-end headers, our Host, length and request id.
+    head.clear();
+    head += http::to_string(request.method());
+    head += ' ';
+    head += replica->path_prefix;
+    head += "/v1";
+    head += path;
+    std::string_view target = request.target();
+    if (size_t q = target.find('?'); q != std::string_view::npos) {
+      head += target.substr(q);
+    }
+    head += " HTTP/1.1\r\nhost: ";
+    head += replica->host_header;
+    head += "\r\ncontent-length: ";
+    head += std::to_string(body.size());
+    head += "\r\nx-request-id: ";
+    head += request_id;
+    head += "\r\n";
+    appendEndToEndHeaders(head, request);
+    head += "\r\n";
+
+    Attempt attempt;
+    attempt.replica = replica;
+    attempt.head = head;
+    attempt.body = body;
+    attempt.request_id = request_id;
+    attempt.deadline = deadline;
+    ++attempts;
+    if (attempts > 1) {
+      ++active_retries_;
+      metrics_.retries.add();
+    }
+    co_await runAttempt(exchange, attempt, *model, version_index, config);
+    if (attempts > 1) {
+      --active_retries_;
+    }
+    if (attempt.result == Attempt::Result::kRelayed) {
+      metrics_
+          .responses[WorkerMetrics::modelRow(model->id)][WorkerMetrics::codeClass(attempt.status)]
+          .add();
+      last = std::move(attempt);
+      last.result = Attempt::Result::kRelayed;
+      break;
+    }
+    if (tried_count < tried.size()) {
+      tried[tried_count++] = replica->id;
+    }
+    last = std::move(attempt);
+    if (last.result == Attempt::Result::kFailed) {
+      break;
+    }
+    // A retry on another replica, within the attempt limit and the retry budget (Envoy's:
+    // retries in flight at most budget_percent of active requests, but at least
+    // min_retry_concurrency).
+    const int budget =
+        std::max(config.retry.min_retry_concurrency,
+                 static_cast<int>(config.retry.budget_percent / 100.0 * active_requests_));
+    if (attempts >= config.retry.max_attempts || active_retries_ >= budget ||
+        tried_count >= tried.size()) {
+      break;
+    }
+  }
+
+  if (last.result != Attempt::Result::kRelayed) {
+    if (!last.stored_head.empty()) {
+      // The last upstream's own retriable answer (502/503), as it gave it.
+      metrics_.responses[WorkerMetrics::modelRow(model->id)][WorkerMetrics::codeClass(last.status)]
+          .add();
+      co_await exchange.respondRaw(last.stored_head, last.stored_body, exchange.clientKeepAlive());
+    } else if (attempts == 0) {
+      co_await localReply(
+          exchange, 503, LocalReply::kNoHealthyUpstream,
+          fmt::format("No healthy replica of model '{}' is available.", model->config.name),
+          "server_error", "", "no_healthy_upstream", request_id, model->id);
+    } else {
+      const bool timeout = last.reason == LocalReply::kUpstreamTimeout;
+      co_await localReply(exchange, timeout ? 504 : 502, last.reason, last.message, "server_error",
+                          "", timeout ? "upstream_timeout" : "upstream_error", request_id,
+                          model->id);
+    }
+  }
+  --active_requests_;
+  metrics_.in_flight.sub();
+  limits.limiter.release();
+}
+
+asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attempt,
+                                        const ModelRoute& model, int version_index,
+                                        const GatewayConfig& config) {
+  const Replica& replica = *attempt.replica;
+  ReplicaLocal& local = replicaLocal(replica.id);
+  ++local.outstanding;
+  struct Outstanding {
+    ReplicaLocal& local;
+    ~Outstanding() { --local.outstanding; }
+  } outstanding{local};
+  auto fail = [&](Attempt::Result result, UpstreamError error, LocalReply reason,
+                  std::string message) {
+    attempt.result = result;
+    attempt.reason = reason;
+    attempt.message = std::move(message);
+    metrics_.upstream_errors[static_cast<int>(error)].add();
+    recordFailure(replica, model, version_index, config);
+  };
+
+  // A pooled connection if a fresh enough one is idle, else a new one. A pooled connection that
+  // fails before any byte of the response came back was closed by the replica while idle; the
+  // request never reached it, so it is sent again on a new connection.
+  std::unique_ptr<UpstreamConnection> conn;
+  while (!local.idle.empty() && !conn) {
+    conn = std::move(local.idle.back());
+    local.idle.pop_back();
+    if (watchdog_.now() - conn->idle_since > kUpstreamIdleLimit) {
+      conn.reset();
+    }
+  }
+  std::optional<http::response_parser<http::buffer_body>> parser;
+  error_code ec;
+  for (;;) {
+    const bool reused = conn != nullptr;
+    if (!reused) {
+      conn = std::make_unique<UpstreamConnection>(co_await asio::this_coro::executor);
+      conn->watched.attach(watchdog_);
+      conn->watched.arm(remaining(attempt.deadline, config.timeouts.connect));
+      co_await conn->socket.async_connect(replica.endpoint, redirect(ec));
+      conn->watched.disarm();
+      if (ec) {
+        const bool timed_out = conn->watched.timedOut();
+        fail(Attempt::Result::kRetriable,
+             timed_out ? UpstreamError::kTimeout : UpstreamError::kConnect,
+             LocalReply::kUpstreamFailed,
+             fmt::format("Cannot connect to an upstream replica of '{}': {}.", model.config.name,
+                         timed_out ? "connect timeout" : ec.message()));
+        co_return;
+      }
+      conn->socket.set_option(tcp::no_delay(true), ec);
+    } else {
+      conn->watched.attach(watchdog_);
+    }
+    conn->watched.arm(remaining(attempt.deadline, config.timeouts.first_byte));
+    const std::array<asio::const_buffer, 2> request_buffers = {
+        asio::buffer(attempt.head.data(), attempt.head.size()),
+        asio::buffer(attempt.body.data(), attempt.body.size())};
+    co_await asio::async_write(conn->socket, request_buffers, redirect(ec));
+    if (ec && reused) {
+      conn.reset();
+      continue;
+    }
+    if (ec) {
+      // Nothing came back and the request may not have been read: safe to try elsewhere.
+      fail(Attempt::Result::kRetriable, UpstreamError::kReset, LocalReply::kUpstreamFailed,
+           fmt::format("Sending to an upstream replica of '{}' failed: {}.", model.config.name,
+                       ec.message()));
+      co_return;
+    }
+    parser.emplace();
+    parser->header_limit(64 * 1024);
+    parser->body_limit(kMaxResponseBodyBytes);
+    co_await http::async_read_header(conn->socket, conn->buffer, *parser, redirect(ec));
+    if (ec && reused && conn->buffer.size() == 0 && !conn->watched.timedOut() &&
+        (ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe)) {
+      conn.reset();
+      continue;
+    }
+    break;
+  }
+  if (ec) {
+    // The request was sent: it may have been processed, so it is not sent again (a completion
+    // could be billed twice; SECURITY_RELIABILITY.md 1.5).
+    if (conn->watched.timedOut()) {
+      fail(Attempt::Result::kFailed, UpstreamError::kTimeout, LocalReply::kUpstreamTimeout,
+           fmt::format("The upstream replica of '{}' did not answer in time.", model.config.name));
+    } else {
+      fail(Attempt::Result::kFailed, UpstreamError::kReset, LocalReply::kUpstreamFailed,
+           fmt::format("The upstream replica of '{}' failed before answering: {}.",
+                       model.config.name, ec.message()));
+    }
+    co_return;
+  }
+
+  auto& header = parser->get();
+  const int status = static_cast<int>(header.result_int());
+  attempt.status = status;
+  auto content_type = header.find(http::field::content_type);
+  const bool sse =
+      content_type != header.end() && content_type->value().starts_with("text/event-stream");
+  const bool retriable_status = status == 502 || status == 503;
+  const bool keep_alive_client = exchange.clientKeepAlive();
+  auto finish_connection = [&](bool reusable) {
+    conn->watched.disarm();
+    conn->watched.detach();
+    if (reusable && local.idle.size() < kMaxIdlePerReplica) {
+      conn->idle_since = watchdog_.now();
+      local.idle.push_back(std::move(conn));
+    }
+  };
+
+  std::array<char, kRelayBufferBytes> relay;
+  if (!sse) {
+    // A whole response: read it, then answer the client with one write. (Read through the same
+    // buffer_body parser: Beast cannot change a parser's body type once it saw the body.)
+    std::string body;
+    if (auto length = parser->content_length(); length && *length <= kMaxResponseBodyBytes) {
+      body.reserve(*length);
+    }
+    while (!parser->is_done()) {
+      parser->get().body().data = relay.data();
+      parser->get().body().size = relay.size();
+      conn->watched.arm(remaining(attempt.deadline, config.timeouts.stream_idle));
+      co_await http::async_read_some(conn->socket, conn->buffer, *parser, redirect(ec));
+      if (ec == http::error::need_buffer) {
+        ec = {};
+      }
+      body.append(relay.data(), relay.size() - parser->get().body().size);
+      if (ec) {
+        const bool timed_out = conn->watched.timedOut();
+        fail(Attempt::Result::kFailed, timed_out ? UpstreamError::kTimeout : UpstreamError::kReset,
+             timed_out ? LocalReply::kUpstreamTimeout : LocalReply::kUpstreamFailed,
+             fmt::format("The upstream replica of '{}' failed while answering: {}.",
+                         model.config.name, timed_out ? "timeout" : ec.message()));
+        co_return;
+      }
+    }
+    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, reasonPhrase(status));
+    appendEndToEndHeaders(head, header);
+    head +=
+        fmt::format("content-length: {}\r\nx-request-id: {}\r\n", body.size(), attempt.request_id);
+    head += keep_alive_client ? "\r\n" : "connection: close\r\n\r\n";
+    finish_connection(header.keep_alive());
+    if (retriable_status) {
+      fail(Attempt::Result::kRetriable, UpstreamError::kStatus5xx, LocalReply::kUpstreamFailed,
+           fmt::format("The upstream replica of '{}' answered {}.", model.config.name, status));
+      attempt.stored_head = std::move(head);
+      attempt.stored_body = std::move(body);
+      co_return;
+    }
+    if (status >= 500) {
+      metrics_.upstream_errors[static_cast<int>(UpstreamError::kStatus5xx)].add();
+      recordFailure(replica, model, version_index, config);
+    } else {
+      recordSuccess(replica);
+    }
+    attempt.result = Attempt::Result::kRelayed;
+    co_await exchange.respondRaw(head, body, keep_alive_client);
+    co_return;
+  }
+
+  if (retriable_status) {
+    // An event stream that starts with 502/503 is odd, but nothing has reached the client yet.
+    fail(Attempt::Result::kRetriable, UpstreamError::kStatus5xx, LocalReply::kUpstreamFailed,
+         fmt::format("The upstream replica of '{}' answered {}.", model.config.name, status));
+    co_return;
+  }
+  // An event stream: relay each piece as it arrives (SSE is never buffered whole).
+  recordSuccess(replica);
+  attempt.result = Attempt::Result::kRelayed;
+  metrics_.streams.add();
+  std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, reasonPhrase(status));
+  appendEndToEndHeaders(head, header);
+  head += fmt::format("transfer-encoding: chunked\r\nx-request-id: {}\r\n", attempt.request_id);
+  head += keep_alive_client ? "\r\n" : "connection: close\r\n\r\n";
+  if (!co_await exchange.beginStreamRaw(head, keep_alive_client)) {
+    co_return;  // The client is gone; dropping the connection cancels the upstream request.
+  }
+  while (!parser->is_done()) {
+    parser->get().body().data = relay.data();
+    parser->get().body().size = relay.size();
+    conn->watched.arm(config.timeouts.stream_idle);
+    co_await http::async_read_some(conn->socket, conn->buffer, *parser, redirect(ec));
+    if (ec == http::error::need_buffer) {
+      ec = {};
+    }
+    const size_t n = relay.size() - parser->get().body().size;
+    if (n > 0 && !co_await exchange.sendChunk(std::string_view(relay.data(), n))) {
+      co_return;  // The client is gone: closing the upstream connection cancels the request.
+    }
+    if (ec) {
+      // Failed after the stream started: end it with an in-band error event (ECOSYSTEM 1.4).
+      const bool timed_out = conn->watched.timedOut();
+      metrics_
+          .upstream_errors[static_cast<int>(timed_out ? UpstreamError::kTimeout
+                                                      : UpstreamError::kReset)]
+          .add();
+      recordFailure(replica, model, version_index, config);
+      std::string event = "data: ";
+      event += net::openAiErrorJson(
+          fmt::format("The upstream replica failed mid-stream: {}.",
+                      timed_out ? "no data within the stream idle timeout" : ec.message()),
+          "server_error", "", "upstream_error");
+      event += "\n\n";
+      if (co_await exchange.sendChunk(event)) {
+        co_await exchange.endStream();
+      }
+      exchange.closeAfter();
+      co_return;
+    }
+  }
+  co_await exchange.endStream();
+  finish_connection(parser->get().keep_alive());
+}
+
+}  // namespace dw::gateway

@@ -1,0 +1,74 @@
+// The gateway's data path on one worker: an OpenAI-compatible request in, routed to a model
+// version and replica, relayed from the upstream back to the client (DESIGN.md, The path of a
+// request). Streams are relayed chunk by chunk as they arrive.
+//
+// Thread contract: one Proxy per worker; every method runs on that worker's thread. It owns the
+// worker's upstream connection pools, per-replica outlier state, per-model limiters and metric
+// shard, so the hot path shares nothing with other workers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/random.h"
+#include "gateway/request_fields.h"
+#include "gateway/routing.h"
+#include "gateway/snapshot.h"
+#include "gateway/worker_metrics.h"
+#include "net/async_semaphore.h"
+#include "net/http_server.h"
+
+namespace dw::gateway {
+
+namespace asio = net::asio;
+
+class Proxy {
+ public:
+  // `watchdog` is the worker's (its upstream sockets are timed by it); `workers` splits the
+  // per-model limits between workers.
+  Proxy(const SnapshotSlot<RoutingTable>& routes, net::Watchdog& watchdog, int workers,
+        uint64_t seed);
+  ~Proxy();
+
+  asio::awaitable<void> handle(net::Exchange& exchange);
+
+  const WorkerMetrics& metrics() const { return metrics_; }
+
+ private:
+  struct UpstreamConnection;
+  struct ReplicaLocal;
+  struct ModelLocal;
+  struct Attempt;
+
+  asio::awaitable<void> proxyRequest(net::Exchange& exchange, std::string_view path,
+                                     std::shared_ptr<const RoutingTable> table);
+  asio::awaitable<void> runAttempt(net::Exchange& exchange, Attempt& attempt,
+                                   const ModelRoute& model, int version_index,
+                                   const GatewayConfig& config);
+  asio::awaitable<void> localReply(net::Exchange& exchange, int status, LocalReply reason,
+                                   std::string_view message, std::string_view type,
+                                   std::string_view param, std::string_view code,
+                                   std::string_view request_id, uint32_t model_id);
+
+  ReplicaLocal& replicaLocal(uint32_t id);
+  ModelLocal& modelLocal(const ModelRoute& model, const GatewayConfig& config);
+  bool usable(const Replica& replica) const;
+  void recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
+                     const GatewayConfig& config);
+  void recordSuccess(const Replica& replica);
+  std::string requestId(const net::Request& request);
+
+  SnapshotReader<RoutingTable> routes_;
+  net::Watchdog& watchdog_;
+  int workers_;
+  Random random_;
+  RequestFieldParser fields_;
+  WorkerMetrics metrics_;
+  std::vector<std::unique_ptr<ReplicaLocal>> replicas_;  // By Replica::id.
+  std::vector<std::unique_ptr<ModelLocal>> models_;      // By ModelRoute::id.
+  int active_requests_ = 0;
+  int active_retries_ = 0;
+};
+
+}  // namespace dw::gateway

@@ -1,0 +1,120 @@
+#include "gateway/request_fields.h"
+
+#include <simdjson.h>
+
+#include "net/json_error.h"
+
+namespace dw::gateway {
+
+namespace od = simdjson::ondemand;
+
+class RequestFieldParser::Impl {
+ public:
+  od::parser parser;
+  std::string padded;  // The body copied with simdjson's padding; reused across requests.
+};
+
+RequestFieldParser::RequestFieldParser() : impl_(std::make_unique<Impl>()) {}
+RequestFieldParser::~RequestFieldParser() = default;
+
+namespace {
+
+bool invalidJson(FieldError* error) {
+  error->message = "We could not parse the JSON body of your request.";
+  error->param.clear();
+  error->code = "invalid_json";
+  return false;
+}
+
+}  // namespace
+
+bool RequestFieldParser::parse(std::string_view body, RequestFields* out, FieldError* error) {
+  std::string& padded = impl_->padded;
+  padded.assign(body);
+  padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  if (impl_->parser.iterate(padded.data(), body.size(), padded.size()).get(doc)) {
+    return invalidJson(error);
+  }
+  od::object object;
+  if (doc.get_object().get(object)) {
+    error->message = "The request body must be a JSON object.";
+    error->param.clear();
+    error->code = "invalid_value";
+    return false;
+  }
+  bool seen_model = false;
+  bool seen_stream = false;
+  for (auto field_result : object) {
+    od::field field;
+    if (std::move(field_result).get(field)) {
+      return invalidJson(error);
+    }
+    std::string_view key;
+    if (field.unescaped_key().get(key)) {
+      return invalidJson(error);
+    }
+    od::value value = field.value();
+    if (key == "model") {
+      if (seen_model) {
+        error->message = "The request body has more than one 'model'.";
+        error->param = "model";
+        error->code = "invalid_value";
+        return false;
+      }
+      seen_model = true;
+      std::string_view token = value.raw_json_token();
+      std::string_view model;
+      if (value.get_string().get(model)) {
+        error->message = "'model' must be a string.";
+        error->param = "model";
+        error->code = "invalid_value";
+        return false;
+      }
+      out->model.assign(model);
+      // raw_json_token() may include trailing whitespace; the token ends at its closing quote.
+      out->model_begin = static_cast<size_t>(token.data() - padded.data());
+      size_t close = token.rfind('"');
+      out->model_end =
+          out->model_begin + (close == std::string_view::npos ? token.size() : close + 1);
+    } else if (key == "stream") {
+      if (seen_stream) {
+        error->message = "The request body has more than one 'stream'.";
+        error->param = "stream";
+        error->code = "invalid_value";
+        return false;
+      }
+      seen_stream = true;
+      bool is_null = false;
+      if (!value.is_null().get(is_null) && is_null) {
+        out->stream = false;
+      } else if (value.get_bool().get(out->stream)) {
+        error->message = "'stream' must be a boolean.";
+        error->param = "stream";
+        error->code = "invalid_value";
+        return false;
+      }
+    }
+    // Other values are skipped unread; the upstream parses the body in full and rejects what
+    // is malformed in them.
+  }
+  if (!seen_model) {
+    error->message = "'model' is a required property.";
+    error->param = "model";
+    error->code = "invalid_value";
+    return false;
+  }
+  return true;
+}
+
+std::string rewriteModel(std::string_view body, const RequestFields& fields,
+                         std::string_view model) {
+  std::string out;
+  out.reserve(body.size() + model.size());
+  out.append(body.substr(0, fields.model_begin));
+  net::appendJsonString(out, model);
+  out.append(body.substr(fields.model_end));
+  return out;
+}
+
+}  // namespace dw::gateway

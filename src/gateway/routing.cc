@@ -1,0 +1,95 @@
+#include "gateway/routing.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+namespace dw::gateway {
+
+const ModelRoute* RoutingTable::find(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+namespace {
+
+// Resolves once, when a replica is first seen (on the control thread, never on a worker).
+void resolve(Replica& replica) {
+  boost::system::error_code ec;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  auto results = resolver.resolve(replica.host, std::to_string(replica.port), ec);
+  if (!ec && !results.empty()) {
+    replica.endpoint = results.begin()->endpoint();
+    replica.resolved = true;
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const RoutingTable> Registry::build(const GatewayConfig& config) {
+  const std::vector<ModelConfig>& models = config.models;
+  auto table = std::make_shared<RoutingTable>();
+  table->config_ = config;
+  table->generation_ = ++generation_;
+  const int64_t created = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  nlohmann::ordered_json list = {{"object", "list"}, {"data", nlohmann::ordered_json::array()}};
+  for (const ModelConfig& model : models) {
+    auto route = std::make_unique<ModelRoute>();
+    auto [id_it, new_model] =
+        model_ids_.try_emplace(model.name, static_cast<uint32_t>(model_ids_.size()));
+    route->id = id_it->second;
+    route->config = model;
+    for (const VersionConfig& version : model.versions) {
+      VersionRoute v;
+      v.id = version.id;
+      v.track = version.track;
+      v.weight = version.weight;
+      v.upstream_model = version.upstream_model;
+      for (const ReplicaConfig& rc : version.replicas) {
+        auto& replica = replicas_[rc.url];
+        if (!replica) {
+          replica = std::make_shared<Replica>();
+          replica->id = static_cast<uint32_t>(replicas_.size() - 1);
+          replica->url = rc.url;
+          replica->host = rc.host;
+          replica->port = rc.port;
+          replica->host_header = rc.host + ":" + std::to_string(rc.port);
+          replica->path_prefix = rc.path_prefix;
+        }
+        if (!replica->resolved) {
+          resolve(*replica);
+        }
+        v.replicas.push_back(replica);
+        table->max_replica_id_ = std::max(table->max_replica_id_, replica->id);
+      }
+      route->versions.push_back(std::move(v));
+    }
+    table->max_model_id_ = std::max(table->max_model_id_, route->id);
+    table->by_name_[model.name] = route.get();
+    for (const std::string& alias : model.aliases) {
+      table->by_name_[alias] = route.get();
+    }
+    std::vector<std::string> names = {model.name};
+    names.insert(names.end(), model.aliases.begin(), model.aliases.end());
+    for (const std::string& name : names) {
+      list["data"].push_back(
+          {{"id", name}, {"object", "model"}, {"created", created}, {"owned_by", "deepwatch"}});
+    }
+    table->models_.push_back(std::move(route));
+  }
+  table->model_list_json_ = list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return table;
+}
+
+std::vector<std::shared_ptr<Replica>> Registry::replicas() const {
+  std::vector<std::shared_ptr<Replica>> out;
+  for (const auto& [url, replica] : replicas_) {
+    out.push_back(replica);
+  }
+  return out;
+}
+
+}  // namespace dw::gateway

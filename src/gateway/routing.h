@@ -1,0 +1,134 @@
+// The routing table: which model names exist, their versions with weights and tracks, and the
+// replicas of each version. It is an immutable snapshot that the control thread replaces as a
+// whole (read-copy-update, docs/design/routing-snapshot.md): a worker takes the current one at
+// the start of a request and keeps it until the request ends, so a weight change never tears a
+// request and the hot path takes no lock.
+//
+// Replica and model identities (ids, health) outlive snapshots: they live in a Registry that
+// hands the same Replica object to every snapshot naming the same URL, so health survives a
+// reload or a weight change.
+//
+// Thread contract: a RoutingTable is immutable and shared by every thread. Replica::healthy is
+// written by the control thread and read by workers (relaxed atomics: a stale read only routes
+// one request by the previous health). Registry is used by the control thread only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "gateway/config.h"
+
+namespace dw::gateway {
+
+// An upstream replica, shared by every snapshot that routes to it.
+struct Replica {
+  uint32_t id = 0;  // Dense, for worker-local arrays.
+  std::string url;
+  std::string host;
+  uint16_t port = 0;
+  std::string host_header;  // "host:port", sent as Host.
+  std::string path_prefix;
+  boost::asio::ip::tcp::endpoint endpoint;  // Resolved when the replica is first built.
+  bool resolved = false;
+  std::atomic<bool> healthy{true};  // Active health checks; optimistic until the first check.
+};
+
+struct VersionRoute {
+  std::string id;
+  Track track = Track::kStable;
+  double weight = 0;
+  std::string upstream_model;
+  std::vector<std::shared_ptr<Replica>> replicas;
+};
+
+struct ModelRoute {
+  uint32_t id = 0;  // Dense and stable across snapshots, for worker-local arrays.
+  ModelConfig config;
+  std::vector<VersionRoute> versions;
+};
+
+class RoutingTable {
+ public:
+  // The configuration this table was built from (limits, timeouts, upstream policy).
+  const GatewayConfig& config() const { return config_; }
+  // Null when no model or alias has this name.
+  const ModelRoute* find(std::string_view name) const;
+  const std::vector<std::unique_ptr<ModelRoute>>& models() const { return models_; }
+  // The `GET /v1/models` body, built once per snapshot.
+  const std::string& modelListJson() const { return model_list_json_; }
+  uint64_t generation() const { return generation_; }
+  uint32_t maxReplicaId() const { return max_replica_id_; }
+  uint32_t maxModelId() const { return max_model_id_; }
+
+ private:
+  friend class Registry;
+  GatewayConfig config_;
+  std::vector<std::unique_ptr<ModelRoute>> models_;
+  std::unordered_map<std::string, const ModelRoute*> by_name_;  // Names and aliases.
+  std::string model_list_json_;
+  uint64_t generation_ = 0;
+  uint32_t max_replica_id_ = 0;
+  uint32_t max_model_id_ = 0;
+};
+
+// Builds snapshots and keeps the identities that outlive them. Control thread only.
+class Registry {
+ public:
+  // A snapshot of `config`, reusing the Replica objects of URLs seen before.
+  std::shared_ptr<const RoutingTable> build(const GatewayConfig& config);
+
+  // Every replica ever built, by URL (for health checks).
+  std::vector<std::shared_ptr<Replica>> replicas() const;
+
+ private:
+  std::map<std::string, std::shared_ptr<Replica>> replicas_;
+  std::map<std::string, uint32_t> model_ids_;
+  uint64_t generation_ = 0;
+};
+
+// Picks a version index of `model` for a request: by weight among the stable and canary versions
+// that `usable` accepts, `u` in [0, 1) choosing along the cumulative weights; when none of those
+// is usable, the first usable standby version (R4, standby takeover); -1 when nothing is usable.
+template <typename Usable>
+int pickVersion(const ModelRoute& model, double u, Usable&& usable) {
+  double total = 0;
+  for (const VersionRoute& v : model.versions) {
+    if (v.track != Track::kStandby && v.weight > 0 && usable(v)) {
+      total += v.weight;
+    }
+  }
+  if (total > 0) {
+    double point = u * total;
+    int last = -1;
+    for (size_t i = 0; i < model.versions.size(); ++i) {
+      const VersionRoute& v = model.versions[i];
+      if (v.track != Track::kStandby && v.weight > 0 && usable(v)) {
+        last = static_cast<int>(i);
+        point -= v.weight;
+        if (point < 0) {
+          return last;
+        }
+      }
+    }
+    return last;  // Rounding at the top end.
+  }
+  for (size_t i = 0; i < model.versions.size(); ++i) {
+    if (model.versions[i].track == Track::kStandby && usable(model.versions[i])) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// Maps a 64-bit hash to [0, 1), for sticky version choice.
+inline double unitInterval(uint64_t hash) { return static_cast<double>(hash >> 11) * 0x1.0p-53; }
+
+}  // namespace dw::gateway
