@@ -58,6 +58,9 @@ struct RetryConfig {
   int max_attempts = 3;           // Tries per request, the first included.
   double budget_percent = 20;     // Retries in flight at most this share of active requests.
   int min_retry_concurrency = 3;  // ... but always at least this many (Envoy's defaults).
+  // Retry a request whose upstream connection was reset or closed before any byte of the
+  // answer (the replica died). Off for upstreams that may have accepted and billed the work.
+  bool on_reset = true;
 };
 
 struct ReplicaConfig {

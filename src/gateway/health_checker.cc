@@ -82,6 +82,8 @@ asio::awaitable<void> HealthChecker::checkAll() {
           const bool ok = co_await probe(*replica);
           State& state = states_[replica->id];
           if (ok) {
+            replica->last_check_ok_ns.store(
+                std::chrono::steady_clock::now().time_since_epoch().count());
             state.failures = 0;
             ++state.successes;
             if (!replica->healthy.load() && state.successes >= config_.healthy_threshold) {

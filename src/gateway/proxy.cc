@@ -37,6 +37,8 @@ struct Proxy::ReplicaLocal {
   int consecutive_failures = 0;
   int ejections = 0;
   Clock::time_point ejected_until{};
+  Clock::time_point ejected_at{};
+  bool lift_on_health = false;  // Ejected for refusing connections: a passed check lifts it.
 };
 
 // This worker's share of a model's concurrency limit.
@@ -155,7 +157,12 @@ bool Proxy::usable(const Replica& replica) const {
     return false;
   }
   if (replica.id < replicas_.size() && replicas_[replica.id]) {
-    return replicas_[replica.id]->ejected_until <= watchdog_.now();
+    const ReplicaLocal& local = *replicas_[replica.id];
+    if (local.ejected_until <= watchdog_.now()) {
+      return true;
+    }
+    return local.lift_on_health && replica.last_check_ok_ns.load(std::memory_order_relaxed) >
+                                       local.ejected_at.time_since_epoch().count();
   }
   return true;
 }
@@ -163,6 +170,19 @@ bool Proxy::usable(const Replica& replica) const {
 void Proxy::recordSuccess(const Replica& replica) {
   ReplicaLocal& local = replicaLocal(replica.id);
   local.consecutive_failures = 0;
+  if (local.lift_on_health) {
+    local.lift_on_health = false;
+    local.ejected_until = {};
+  }
+}
+
+void Proxy::ejectRefusing(const Replica& replica, const GatewayConfig& config) {
+  // Nothing listens there (the process died or is restarting): stop sending to it on this
+  // worker at once, until a health check passes again or the base ejection time ends.
+  ReplicaLocal& local = replicaLocal(replica.id);
+  local.ejected_at = Clock::now();
+  local.ejected_until = watchdog_.now() + config.outlier.base_ejection;
+  local.lift_on_health = true;
 }
 
 void Proxy::recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
@@ -290,7 +310,8 @@ struct Proxy::Attempt {
 
   // Out.
   Result result = Result::kFailed;
-  int status = 0;  // What the client was (or is to be) answered.
+  bool connect_failed = false;  // Nothing was sent; such tries do not count as attempts.
+  int status = 0;               // What the client was (or is to be) answered.
   LocalReply reason = LocalReply::kUpstreamFailed;
   std::string message;
   // A retriable upstream answer (502, 503), passed through when no retry is left.
@@ -377,7 +398,8 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
   };
 
   int version_index = -1;
-  int attempts = 0;
+  int attempts = 0;  // Tries that sent the request.
+  int tries = 0;     // All tries, connect failures included.
   Attempt last;
   std::string rewritten_body;
   std::string head;
@@ -441,14 +463,18 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
     attempt.body = body;
     attempt.request_id = request_id;
     attempt.deadline = deadline;
-    ++attempts;
-    if (attempts > 1) {
+    const bool retry = tries > 0;
+    ++tries;
+    if (retry) {
       ++active_retries_;
       metrics_.retries.add();
     }
     co_await runAttempt(exchange, attempt, *model, version_index, config);
-    if (attempts > 1) {
+    if (retry) {
       --active_retries_;
+    }
+    if (!attempt.connect_failed) {
+      ++attempts;
     }
     if (attempt.result == Attempt::Result::kRelayed) {
       metrics_
@@ -471,8 +497,18 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
     const int budget =
         std::max(config.retry.min_retry_concurrency,
                  static_cast<int>(config.retry.budget_percent / 100.0 * active_requests_));
-    if (attempts >= config.retry.max_attempts || active_retries_ >= budget ||
-        tried_count >= tried.size()) {
+    // A failed connect sent nothing: trying the next replica costs no upstream work, so it
+    // counts against neither the attempts nor the budget (bounded by the replicas tried). The
+    // budget guards against retry storms on overloaded upstreams, so it applies to retries
+    // after an upstream's 502/503; a connection reset means a replica died, not that the fleet
+    // is overloaded.
+    if (!last.connect_failed && attempts >= config.retry.max_attempts) {
+      break;
+    }
+    if (!last.stored_head.empty() && active_retries_ >= budget) {
+      break;
+    }
+    if (tried_count >= tried.size()) {
       break;
     }
   }
@@ -542,6 +578,10 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
       conn->watched.disarm();
       if (ec) {
         const bool timed_out = conn->watched.timedOut();
+        attempt.connect_failed = true;
+        if (!timed_out) {
+          ejectRefusing(replica, config);
+        }
         fail(Attempt::Result::kRetriable,
              timed_out ? UpstreamError::kTimeout : UpstreamError::kConnect,
              LocalReply::kUpstreamFailed,
@@ -582,13 +622,16 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
     break;
   }
   if (ec) {
-    // The request was sent: it may have been processed, so it is not sent again (a completion
-    // could be billed twice; SECURITY_RELIABILITY.md 1.5).
+    // The request was sent. A timeout is never retried: the replica may still be working on it
+    // (and a completion could be billed twice; SECURITY_RELIABILITY.md 1.5). A connection that
+    // was reset or closed before any byte of an answer means the replica died or dropped it;
+    // that is retried when retry.on_reset allows (Envoy's retry_on: reset).
     if (conn->watched.timedOut()) {
       fail(Attempt::Result::kFailed, UpstreamError::kTimeout, LocalReply::kUpstreamTimeout,
            fmt::format("The upstream replica of '{}' did not answer in time.", model.config.name));
     } else {
-      fail(Attempt::Result::kFailed, UpstreamError::kReset, LocalReply::kUpstreamFailed,
+      fail(config.retry.on_reset ? Attempt::Result::kRetriable : Attempt::Result::kFailed,
+           UpstreamError::kReset, LocalReply::kUpstreamFailed,
            fmt::format("The upstream replica of '{}' failed before answering: {}.",
                        model.config.name, ec.message()));
     }

@@ -57,6 +57,7 @@ class Proxy {
   void recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
                      const GatewayConfig& config);
   void recordSuccess(const Replica& replica);
+  void ejectRefusing(const Replica& replica, const GatewayConfig& config);
   std::string requestId(const net::Request& request);
 
   SnapshotReader<RoutingTable> routes_;

@@ -37,7 +37,10 @@ bool RequestFieldParser::parse(std::string_view body, RequestFields* out, FieldE
     return invalidJson(error);
   }
   od::object object;
-  if (doc.get_object().get(object)) {
+  if (auto code = doc.get_object().get(object); code) {
+    if (code != simdjson::INCORRECT_TYPE) {
+      return invalidJson(error);
+    }
     error->message = "The request body must be a JSON object.";
     error->param.clear();
     error->code = "invalid_value";

@@ -39,6 +39,9 @@ struct Replica {
   boost::asio::ip::tcp::endpoint endpoint;  // Resolved when the replica is first built.
   bool resolved = false;
   std::atomic<bool> healthy{true};  // Active health checks; optimistic until the first check.
+  // When a health check last succeeded (steady clock, ns): lifts a worker's ejection of a
+  // replica that refused connections, as soon as it is back.
+  std::atomic<int64_t> last_check_ok_ns{0};
 };
 
 struct VersionRoute {

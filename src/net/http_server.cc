@@ -7,6 +7,7 @@
 #include <list>
 
 #include "base/log.h"
+#include "base/random.h"
 #include "net/json_error.h"
 
 namespace dw::net {
@@ -46,6 +47,63 @@ http::status statusForParseError(const error_code& ec) {
     return http::status::payload_too_large;
   }
   return http::status::bad_request;
+}
+
+// Reads into the connection's buffer until it holds a whole head (up to the blank line) and
+// returns the head's size; a head over `limit` bytes is a header_limit error (431).
+asio::awaitable<size_t> readHead(Connection& connection, size_t limit, error_code& ec) {
+  size_t scanned = 0;
+  for (;;) {
+    const auto* data = static_cast<const char*>(connection.buffer.data().data());
+    const std::string_view bytes(data, connection.buffer.size());
+    // A head ends at a blank line. "\n\n" ends it too, so that bare-LF line endings are handed
+    // to the parser, which refuses them, instead of waiting for a CRLF that never comes.
+    const size_t end = bytes.find("\n\n", scanned);
+    const size_t crlf_end = bytes.find("\n\r\n", scanned);
+    if (end != std::string_view::npos || crlf_end != std::string_view::npos) {
+      co_return std::min(end == std::string_view::npos ? bytes.size() : end + 2,
+                         crlf_end == std::string_view::npos ? bytes.size() : crlf_end + 3);
+    }
+    scanned = bytes.size() >= 3 ? bytes.size() - 3 : 0;
+    if (bytes.size() >= limit) {
+      ec = http::error::header_limit;
+      co_return 0;
+    }
+    const size_t want = std::min<size_t>(16 * 1024, limit - bytes.size());
+    const size_t n =
+        co_await connection.socket.async_read_some(connection.buffer.prepare(want), redirect(ec));
+    connection.buffer.commit(n);
+    if (ec) {
+      if (ec == asio::error::eof) {
+        // A client that closes mid-head gets a 400 for what it sent; between requests, nothing.
+        ec = connection.buffer.size() == 0 ? error_code(http::error::end_of_stream)
+                                           : error_code(http::error::partial_message);
+      }
+      co_return 0;
+    }
+  }
+}
+
+// A request id for answers given before a request was parsed (so that every response carries
+// one, as the SDKs expect).
+std::string generatedRequestId() {
+  thread_local Random random(
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+      std::hash<std::thread::id>()(std::this_thread::get_id()));
+  char id[24];
+  std::snprintf(id, sizeof(id), "req_%016llx", static_cast<unsigned long long>(random.next()));
+  return id;
+}
+
+// True when a header line of the head (its first `size` bytes) continues on the next line.
+bool hasObsFold(const beast::flat_buffer& buffer, size_t size) {
+  const auto* data = static_cast<const char*>(buffer.data().data());
+  for (size_t i = 0; i + 1 < size; ++i) {
+    if (data[i] == '\n' && (data[i + 1] == ' ' || data[i + 1] == '\t') && i + 2 < size) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool isQuietReadError(const error_code& ec) {
@@ -306,7 +364,15 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
     error_code ec;
     connection.watched.arm(first || connection.buffer.size() > 0 ? options_.header_timeout
                                                                  : options_.idle_timeout);
-    co_await http::async_read_header(connection.socket, connection.buffer, parser, redirect(ec));
+    // The head is read whole first and checked for what Beast's parser tolerates but a proxy
+    // must refuse (obs-fold: RFC 9112 5.2), then parsed from the buffer.
+    const size_t head_size = co_await readHead(connection, options_.max_header_bytes, ec);
+    if (!ec && hasObsFold(connection.buffer, head_size)) {
+      ec = http::error::bad_field;
+    }
+    if (!ec) {
+      co_await http::async_read_header(connection.socket, connection.buffer, parser, redirect(ec));
+    }
     connection.busy = true;
     if (!ec && !parser.is_done()) {
       connection.watched.arm(options_.header_timeout);
@@ -321,6 +387,7 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
         Response response(statusForParseError(ec), 11);
         response.set(http::field::content_type, "application/json");
         response.set(http::field::connection, "close");
+        response.set("x-request-id", generatedRequestId());
         response.body() = openAiErrorJson(ec.message(), "invalid_request_error", "", "");
         response.prepare_payload();
         connection.watched.arm(std::chrono::seconds(5));

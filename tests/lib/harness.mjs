@@ -1,7 +1,7 @@
 // Test harness: starts deepwatch processes on OS-chosen loopback ports (port 0 plus a port file)
 // and stops them, so that integration and e2e suites run real binaries side by side.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,10 +53,11 @@ export class Proc {
 }
 
 // Starts `deepwatch <args...> --port 0 --port-file F` and resolves once the port is known.
-export async function startProcess(args, { portFlag = '--port', env = {} } = {}) {
+export async function startProcess(args, { portFlag = '--port', portFile = null, env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dw-test-'));
-  const portFile = join(dir, 'port');
-  const child = spawn(BIN, [...args, portFlag, '0', '--port-file', portFile], {
+  portFile ??= join(dir, 'port');
+  const portArgs = portFlag ? [portFlag, '0'] : [];
+  const child = spawn(BIN, [...args, ...portArgs, '--port-file', portFile], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -120,4 +121,77 @@ export function sseData(text) {
 
 export function chat(content, extra = {}) {
   return { model: 'fortune', messages: [{ role: 'user', content }], ...extra };
+}
+
+// Writes `config` (an object; JSON is YAML) to a file and starts `deepwatch serve` on it with
+// OS-chosen API and admin ports. Resolves once /readyz answers 200 (unless `ready` is false).
+export async function startGateway(config, { ready = true, logLevel = 'warn' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-gw-'));
+  const file = join(dir, 'deepwatch.yaml');
+  const full = {
+    listeners: { api: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
+    ...config,
+  };
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(full, null, 2));
+  const adminPortFile = join(dir, 'admin-port');
+  const proc = await startProcess(['--log-level', logLevel, 'serve', '-c', file, '--admin-port-file', adminPortFile], {
+    portFlag: null,
+    portFile: join(dir, 'api-port'),
+  });
+  const adminPort = await waitFor(
+    () => (existsSync(adminPortFile) ? Number(readFileSync(adminPortFile, 'utf8').trim()) : 0),
+    { what: 'the admin port file' },
+  );
+  proc.admin = `http://127.0.0.1:${adminPort}`;
+  proc.configFile = file;
+  proc.configDir = dir;
+  if (ready) {
+    await waitFor(async () => (await fetch(`${proc.admin}/readyz`).catch(() => null))?.status === 200, {
+      what: 'gateway /readyz',
+    });
+  }
+  return proc;
+}
+
+// Rewrites a running gateway's configuration file (for reload tests).
+export function rewriteConfig(gateway, config) {
+  const full = {
+    listeners: { api: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
+    ...config,
+  };
+  writeFileSync(gateway.configFile, typeof config === 'string' ? config : JSON.stringify(full, null, 2));
+}
+
+// A model entry for a gateway config: versions given as [{id, track, weight, replicas: [proc]}].
+export function modelConfig(name, versions, extra = {}) {
+  return {
+    name,
+    ...extra,
+    versions: versions.map(({ replicas, ...v }) => ({
+      ...v,
+      replicas: replicas.map((r) => ({ url: typeof r === 'string' ? r : r.url })),
+    })),
+  };
+}
+
+// Runs `fn(i)` for i in [0, total) with at most `concurrency` in flight; returns the results.
+export async function pool(total, concurrency, fn) {
+  const results = new Array(total);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, total) }, async () => {
+    while (next < total) {
+      const i = next++;
+      results[i] = await fn(i);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+// Reads one sample of a Prometheus text exposition (first match of the name and label text).
+export function metricValue(text, nameWithLabels) {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(nameWithLabels + ' ')) return Number(line.slice(nameWithLabels.length + 1));
+  }
+  return undefined;
 }
