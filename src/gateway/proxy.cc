@@ -22,7 +22,9 @@ using tcp = net::tcp;
 // A keep-alive connection to one replica, owned by one worker.
 struct Proxy::UpstreamConnection {
   explicit UpstreamConnection(const asio::any_io_executor& executor)
-      : socket(executor), watched(socket) {}
+      : socket(executor), watched(socket) {
+    buffer.reserve(16 * 1024);  // A whole typical response in one read (see net::Connection).
+  }
   tcp::socket socket;
   net::Watched watched;
   net::beast::flat_buffer buffer;
@@ -86,10 +88,7 @@ bool isHopByHop(std::string_view name) {
       "trailer",    "transfer-encoding", "upgrade",          "content-length",
       "host",       "x-request-id",      "expect",           "proxy-authorization"};
   for (std::string_view skip : kSkip) {
-    if (name.size() == skip.size() &&
-        std::equal(name.begin(), name.end(), skip.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
+    if (name.size() == skip.size() && net::beast::iequals(name, skip)) {
       return true;
     }
   }
@@ -655,23 +654,25 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
     }
   };
 
-  std::array<char, kRelayBufferBytes> relay;
   if (!sse) {
     // A whole response: read it, then answer the client with one write. (Read through the same
-    // buffer_body parser: Beast cannot change a parser's body type once it saw the body.)
+    // buffer_body parser, straight into the body string: Beast cannot change a parser's body
+    // type once it saw the body.)
     std::string body;
     if (auto length = parser->content_length(); length && *length <= kMaxResponseBodyBytes) {
       body.reserve(*length);
     }
     while (!parser->is_done()) {
-      parser->get().body().data = relay.data();
-      parser->get().body().size = relay.size();
+      const size_t used = body.size();
+      body.resize(std::max(body.capacity(), used + 1024));
+      parser->get().body().data = body.data() + used;
+      parser->get().body().size = body.size() - used;
       conn->watched.arm(remaining(attempt.deadline, config.timeouts.stream_idle));
       co_await http::async_read_some(conn->socket, conn->buffer, *parser, redirect(ec));
       if (ec == http::error::need_buffer) {
         ec = {};
       }
-      body.append(relay.data(), relay.size() - parser->get().body().size);
+      body.resize(body.size() - parser->get().body().size);
       if (ec) {
         const bool timed_out = conn->watched.timedOut();
         fail(Attempt::Result::kFailed, timed_out ? UpstreamError::kTimeout : UpstreamError::kReset,
@@ -722,16 +723,18 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
   if (!co_await exchange.beginStreamRaw(head, keep_alive_client)) {
     co_return;  // The client is gone; dropping the connection cancels the upstream request.
   }
+  // Heap, not the coroutine frame: most requests are not streams and need no relay buffer.
+  auto relay = std::make_unique<std::array<char, kRelayBufferBytes>>();
   while (!parser->is_done()) {
-    parser->get().body().data = relay.data();
-    parser->get().body().size = relay.size();
+    parser->get().body().data = relay->data();
+    parser->get().body().size = relay->size();
     conn->watched.arm(config.timeouts.stream_idle);
     co_await http::async_read_some(conn->socket, conn->buffer, *parser, redirect(ec));
     if (ec == http::error::need_buffer) {
       ec = {};
     }
-    const size_t n = relay.size() - parser->get().body().size;
-    if (n > 0 && !co_await exchange.sendChunk(std::string_view(relay.data(), n))) {
+    const size_t n = relay->size() - parser->get().body().size;
+    if (n > 0 && !co_await exchange.sendChunk(std::string_view(relay->data(), n))) {
       co_return;  // The client is gone: closing the upstream connection cancels the request.
     }
     if (ec) {

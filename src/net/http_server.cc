@@ -16,7 +16,11 @@ namespace dw::net {
 // frame; listed in its worker so that a drain can close it while idle.
 class Connection {
  public:
-  explicit Connection(tcp::socket socket) : socket(std::move(socket)), watched(this->socket) {}
+  explicit Connection(tcp::socket socket) : socket(std::move(socket)), watched(this->socket) {
+    // Room for a whole typical request at the first read: Beast reads only 512 bytes into an
+    // empty buffer, which would cost a second system call per request.
+    buffer.reserve(16 * 1024);
+  }
 
   tcp::socket socket;
   Watched watched;
