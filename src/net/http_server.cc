@@ -244,7 +244,9 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, 
   uint16_t port = server->options_.port;
   for (int i = 0; i < server->options_.workers; ++i) {
     auto worker = std::make_unique<Worker>();
-    worker->io = std::make_unique<asio::io_context>(1);
+    // One thread runs each io_context; reactor I/O needs no locking (posts from other threads stay
+    // safe: the scheduler keeps its lock).
+    worker->io = std::make_unique<asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
     worker->acceptor = std::make_unique<tcp::acceptor>(*worker->io);
     worker->watchdog = std::make_unique<Watchdog>(*worker->io);
     tcp::endpoint endpoint(address, port);
