@@ -41,7 +41,7 @@ Status yamlError(const YamlPlace& place, const YAML::Node& node, std::string_vie
 }
 
 StatusOr<YamlMap> YamlMap::make(const YAML::Node& node, YamlPlace place) {
-  if (node.IsNull() || !node.IsDefined()) {
+  if (!node.IsDefined() || node.IsNull()) {
     return YamlMap(YAML::Node(YAML::NodeType::Map), std::move(place));
   }
   if (!node.IsMap()) {

@@ -102,7 +102,7 @@ Status parseVersion(const YAML::Node& node, YamlPlace place, const std::string& 
   YAML::Node replicas = map.get("replicas");
   YamlPlace replicas_place = map.placeOf("replicas");
   if (!replicas.IsSequence() || replicas.size() == 0) {
-    return yamlError(replicas_place, replicas.IsDefined() ? replicas : node,
+    return yamlError(replicas_place, replicas.Mark().is_null() ? node : replicas,
                      "must be a non-empty list of replicas");
   }
   for (size_t i = 0; i < replicas.size(); ++i) {
@@ -147,7 +147,7 @@ Status parseModel(const YAML::Node& node, YamlPlace place, ModelConfig* out) {
   YAML::Node versions = map.get("versions");
   YamlPlace versions_place = map.placeOf("versions");
   if (!versions.IsSequence() || versions.size() == 0) {
-    return yamlError(versions_place, versions.IsDefined() ? versions : node,
+    return yamlError(versions_place, versions.Mark().is_null() ? node : versions,
                      "must be a non-empty list of versions");
   }
   std::set<std::string> ids;
@@ -250,6 +250,7 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
       DW_RETURN_IF_ERROR(r.number("budget_percent", 0, 100, &rc.budget_percent));
       DW_RETURN_IF_ERROR(
           parseInt(r, "min_retry_concurrency", 0, 1 << 20, &rc.min_retry_concurrency));
+      DW_RETURN_IF_ERROR(r.boolean("on_reset", &rc.on_reset));
       DW_RETURN_IF_ERROR(r.finish());
     }
     DW_RETURN_IF_ERROR(upstream.finish());
@@ -258,7 +259,7 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
   YAML::Node models = map.get("models");
   YamlPlace models_place = map.placeOf("models");
   if (!models.IsSequence() || models.size() == 0) {
-    return yamlError(models_place, models.IsDefined() ? models : root,
+    return yamlError(models_place, models.Mark().is_null() ? root : models,
                      "must be a non-empty list of models");
   }
   std::set<std::string> names;

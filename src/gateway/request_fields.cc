@@ -19,6 +19,14 @@ RequestFieldParser::~RequestFieldParser() = default;
 
 namespace {
 
+// Full validation, for error paths only: tells a body that is not JSON at all from a well-formed
+// one whose value has the wrong type.
+bool isValidJson(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element element;
+  return parser.parse(body.data(), body.size()).get(element) == simdjson::SUCCESS;
+}
+
 bool invalidJson(FieldError* error) {
   error->message = "We could not parse the JSON body of your request.";
   error->param.clear();
@@ -38,7 +46,9 @@ bool RequestFieldParser::parse(std::string_view body, RequestFields* out, FieldE
   }
   od::object object;
   if (auto code = doc.get_object().get(object); code) {
-    if (code != simdjson::INCORRECT_TYPE) {
+    // A document that starts with something other than '{' is malformed JSON unless it
+    // is another well-formed JSON value (an array, a string...).
+    if (code != simdjson::INCORRECT_TYPE || !isValidJson(body)) {
       return invalidJson(error);
     }
     error->message = "The request body must be a JSON object.";
@@ -68,7 +78,10 @@ bool RequestFieldParser::parse(std::string_view body, RequestFields* out, FieldE
       seen_model = true;
       std::string_view token = value.raw_json_token();
       std::string_view model;
-      if (value.get_string().get(model)) {
+      if (auto code = value.get_string().get(model); code) {
+        if (code != simdjson::INCORRECT_TYPE || !isValidJson(body)) {
+          return invalidJson(error);
+        }
         error->message = "'model' must be a string.";
         error->param = "model";
         error->code = "invalid_value";
