@@ -23,7 +23,35 @@ void appendEscaped(std::string& out, std::string_view value, bool is_help) {
 
 }  // namespace
 
-void ExpositionWriter::family(std::string_view name, std::string_view type, std::string_view help) {
+ExpositionFormat negotiateFormat(std::string_view accept) {
+  return accept.find("application/openmetrics-text") != std::string_view::npos
+             ? ExpositionFormat::kOpenMetrics
+             : ExpositionFormat::kPrometheusText;
+}
+
+std::string_view contentType(ExpositionFormat format) {
+  return format == ExpositionFormat::kOpenMetrics ? kOpenMetricsContentType
+                                                   : kPrometheusTextContentType;
+}
+
+void ExpositionWriter::family(std::string_view name, std::string_view type,
+                              std::string_view help) {
+  if (format_ == ExpositionFormat::kOpenMetrics) {
+    // OpenMetrics: TYPE before HELP, and a counter family is named without "_total".
+    if (type == "counter" && name.ends_with("_total")) {
+      name.remove_suffix(6);
+    }
+    out_ += "# TYPE ";
+    out_ += name;
+    out_.push_back(' ');
+    out_ += type == "untyped" ? "unknown" : type;
+    out_ += "\n# HELP ";
+    out_ += name;
+    out_.push_back(' ');
+    appendEscaped(out_, help, true);
+    out_.push_back('\n');
+    return;
+  }
   out_ += "# HELP ";
   out_ += name;
   out_.push_back(' ');
@@ -35,7 +63,14 @@ void ExpositionWriter::family(std::string_view name, std::string_view type, std:
   out_.push_back('\n');
 }
 
-void ExpositionWriter::writeLabels(Labels labels, std::string_view extra_name,
+std::string ExpositionWriter::release() {
+  if (format_ == ExpositionFormat::kOpenMetrics) {
+    out_ += "# EOF\n";
+  }
+  return std::move(out_);
+}
+
+void ExpositionWriter::writeLabels(std::span<const Label> labels, std::string_view extra_name,
                                    std::string_view extra_value) {
   if (labels.size() == 0 && extra_name.empty()) {
     return;
@@ -77,6 +112,13 @@ void ExpositionWriter::writeValue(double value) {
 
 void ExpositionWriter::sample(std::string_view name, Labels labels, double value) {
   out_ += name;
+  writeLabels(std::span<const Label>(labels.begin(), labels.size()));
+  writeValue(value);
+}
+
+void ExpositionWriter::sampleList(std::string_view name, const std::vector<Label>& labels,
+                                  double value) {
+  out_ += name;
   writeLabels(labels);
   writeValue(value);
 }
@@ -90,16 +132,16 @@ void ExpositionWriter::histogram(std::string_view name, Labels labels,
     cumulative += histogram.bucketCount(i);
     std::string le = i < bounds.size() ? fmt::format("{}", bounds[i]) : "+Inf";
     out_ += bucket_name;
-    writeLabels(labels, "le", le);
+    writeLabels(std::span<const Label>(labels.begin(), labels.size()), "le", le);
     writeValue(static_cast<double>(cumulative));
   }
   out_ += name;
   out_ += "_sum";
-  writeLabels(labels);
+  writeLabels(std::span<const Label>(labels.begin(), labels.size()));
   writeValue(histogram.sum());
   out_ += name;
   out_ += "_count";
-  writeLabels(labels);
+  writeLabels(std::span<const Label>(labels.begin(), labels.size()));
   writeValue(static_cast<double>(histogram.count()));
 }
 

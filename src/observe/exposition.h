@@ -7,6 +7,8 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
+#include <vector>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,25 +19,42 @@ namespace dw::observe {
 
 inline constexpr std::string_view kPrometheusTextContentType =
     "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kOpenMetricsContentType =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+enum class ExpositionFormat { kPrometheusText, kOpenMetrics };
+
+// The format a scraper asked for in its Accept header: OpenMetrics when it lists it (as
+// Prometheus does, with the highest weight), else the 0.0.4 text format.
+ExpositionFormat negotiateFormat(std::string_view accept);
+std::string_view contentType(ExpositionFormat format);
 
 using Label = std::pair<std::string_view, std::string_view>;
 using Labels = std::initializer_list<Label>;
 
 class ExpositionWriter {
  public:
-  // type: "counter", "gauge", "histogram", "untyped".
+  explicit ExpositionWriter(ExpositionFormat format = ExpositionFormat::kPrometheusText)
+      : format_(format) {}
+
+  // type: "counter", "gauge", "histogram", "untyped". A counter's name ends in "_total" (as its
+  // samples do); OpenMetrics names the family without it.
   void family(std::string_view name, std::string_view type, std::string_view help);
   void sample(std::string_view name, Labels labels, double value);
+  // The same with labels built at run time.
+  void sampleList(std::string_view name, const std::vector<Label>& labels, double value);
   void histogram(std::string_view name, Labels labels, const stats::BucketHistogram& histogram);
 
   const std::string& text() const { return out_; }
-  std::string release() { return std::move(out_); }
+  // The exposition, terminated as its format requires (OpenMetrics: "# EOF").
+  std::string release();
 
  private:
-  void writeLabels(Labels labels, std::string_view extra_name = {},
+  void writeLabels(std::span<const Label> labels, std::string_view extra_name = {},
                    std::string_view extra_value = {});
   void writeValue(double value);
 
+  ExpositionFormat format_;
   std::string out_;
 };
 
