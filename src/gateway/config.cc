@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -172,6 +174,115 @@ Status parseModel(const YAML::Node& node, YamlPlace place, ModelConfig* out) {
   return map.finish();
 }
 
+Status parseObserve(YamlMap& parent, observe::ObserveConfig* out) {
+  YAML::Node node = parent.get("observe");
+  DW_ASSIGN_OR_RETURN(YamlMap map, YamlMap::make(node, parent.placeOf("observe")));
+  DW_RETURN_IF_ERROR(map.boolean("enabled", &out->enabled));
+  DW_RETURN_IF_ERROR(map.string("namespace", &out->ns));
+  const bool valid_ns = !out->ns.empty() && !std::isdigit(static_cast<unsigned char>(out->ns[0])) &&
+                        std::all_of(out->ns.begin(), out->ns.end(), [](char c) {
+                          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                        });
+  if (!valid_ns) {
+    return yamlError(map.placeOf("namespace"), map.get("namespace"),
+                     "must be a Prometheus name prefix ([a-zA-Z_][a-zA-Z0-9_]*)");
+  }
+  std::string profile = "production";
+  DW_RETURN_IF_ERROR(map.string("profile", &profile));
+  if (profile == "development") {
+    out->granularity = std::chrono::seconds(60);  // R9: minute granularity in development.
+  } else if (profile != "production") {
+    return yamlError(map.placeOf("profile"), map.get("profile"),
+                     "must be production or development");
+  }
+  DW_RETURN_IF_ERROR(map.duration("granularity", &out->granularity));
+  if (out->granularity < std::chrono::milliseconds(100)) {
+    return yamlError(map.placeOf("granularity"), map.get("granularity"), "must be at least 100ms");
+  }
+  if (map.has("windows")) {
+    std::vector<std::string> windows;
+    DW_RETURN_IF_ERROR(map.stringList("windows", &windows));
+    out->windows.clear();
+    for (const std::string& text : windows) {
+      auto window = parseDuration(text);
+      if (!window.ok()) {
+        return yamlError(map.placeOf("windows"), map.get("windows"), window.status().message());
+      }
+      if (*window < out->granularity || window->count() % out->granularity.count() != 0) {
+        return yamlError(map.placeOf("windows"), map.get("windows"),
+                         "every window must be a multiple of the granularity");
+      }
+      out->windows.push_back(*window);
+    }
+    if (out->windows.empty()) {
+      return yamlError(map.placeOf("windows"), map.get("windows"), "needs at least one window");
+    }
+  } else {
+    map.get("windows");
+  }
+  out->drift_window = out->windows.front();
+  DW_RETURN_IF_ERROR(map.duration("drift_window", &out->drift_window));
+  if (std::find(out->windows.begin(), out->windows.end(), out->drift_window) ==
+      out->windows.end()) {
+    return yamlError(map.placeOf("drift_window"), map.get("drift_window"),
+                     "must be one of the windows");
+  }
+  int64_t min_samples = out->min_samples;
+  DW_RETURN_IF_ERROR(map.integer("min_samples", 1, 1 << 30, &min_samples));
+  out->min_samples = static_cast<uint32_t>(min_samples);
+  DW_RETURN_IF_ERROR(map.number("smoothing", 1e-12, 1e6, &out->smoothing));
+  DW_RETURN_IF_ERROR(map.number("low_confidence", 0, 1, &out->low_confidence));
+  DW_RETURN_IF_ERROR(map.boolean("scrape_replicas", &out->scrape_replicas));
+  DW_RETURN_IF_ERROR(map.duration("scrape_interval", &out->scrape_interval));
+  {
+    DW_ASSIGN_OR_RETURN(YamlMap input, YamlMap::make(map.get("input"), map.placeOf("input")));
+    int64_t v = out->input.max_prompt_tokens;
+    DW_RETURN_IF_ERROR(input.integer("max_prompt_tokens", 1, 1LL << 31, &v));
+    out->input.max_prompt_tokens = static_cast<uint32_t>(v);
+    v = out->input.max_char_run;
+    DW_RETURN_IF_ERROR(input.integer("max_char_run", 2, 1 << 20, &v));
+    out->input.max_char_run = static_cast<uint32_t>(v);
+    v = out->input.max_token_run;
+    DW_RETURN_IF_ERROR(input.integer("max_token_run", 2, 1 << 20, &v));
+    out->input.max_token_run = static_cast<uint32_t>(v);
+    uint64_t scan = out->input.scan_bytes;
+    DW_RETURN_IF_ERROR(input.bytes("scan_bytes", &scan));
+    out->input.scan_bytes = static_cast<uint32_t>(std::min<uint64_t>(scan, 1U << 30));
+    DW_RETURN_IF_ERROR(input.finish());
+  }
+  {
+    DW_ASSIGN_OR_RETURN(YamlMap labels, YamlMap::make(map.get("labels"), map.placeOf("labels")));
+    std::string source = "content";
+    DW_RETURN_IF_ERROR(labels.string("source", &source));
+    if (source == "content") {
+      out->labels.source = observe::LabelSource::kContent;
+    } else if (source == "finish_reason") {
+      out->labels.source = observe::LabelSource::kFinishReason;
+    } else if (source == "json_field") {
+      out->labels.source = observe::LabelSource::kJsonField;
+    } else if (source == "regex") {
+      out->labels.source = observe::LabelSource::kRegex;
+    } else {
+      return yamlError(labels.placeOf("source"), labels.get("source"),
+                       "must be content, finish_reason, json_field or regex");
+    }
+    DW_RETURN_IF_ERROR(labels.string("field", &out->labels.field));
+    DW_RETURN_IF_ERROR(labels.string("regex", &out->labels.regex));
+    DW_RETURN_IF_ERROR(labels.stringList("values", &out->labels.values));
+    if (out->labels.values.size() > 32) {
+      return yamlError(labels.placeOf("values"), labels.get("values"), "at most 32 labels");
+    }
+    if (out->labels.source == observe::LabelSource::kJsonField && out->labels.field.empty()) {
+      return yamlError(labels.placeOf("field"), labels.node(), "is required for json_field");
+    }
+    if (out->labels.source == observe::LabelSource::kRegex && out->labels.regex.empty()) {
+      return yamlError(labels.placeOf("regex"), labels.node(), "is required for regex");
+    }
+    DW_RETURN_IF_ERROR(labels.finish());
+  }
+  return map.finish();
+}
+
 }  // namespace
 
 StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::string& file) {
@@ -255,6 +366,9 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
     }
     DW_RETURN_IF_ERROR(upstream.finish());
   }
+
+  DW_RETURN_IF_ERROR(map.string("state_dir", &config.state_dir));
+  DW_RETURN_IF_ERROR(parseObserve(map, &config.observe));
 
   YAML::Node models = map.get("models");
   YamlPlace models_place = map.placeOf("models");

@@ -12,6 +12,7 @@
 
 #include "base/duration.h"
 #include "base/status.h"
+#include "observe/config.h"
 
 namespace dw::gateway {
 
@@ -102,6 +103,8 @@ struct GatewayConfig {
   HealthCheckConfig health_check;
   OutlierConfig outlier;
   RetryConfig retry;
+  observe::ObserveConfig observe;
+  std::string state_dir = "var";  // The SQLite state file lives here (deepwatch.db).
   std::vector<ModelConfig> models;
 };
 

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "net/json_error.h"
 #include "observe/exposition.h"
+#include "observe/metrics_text.h"
 
 namespace dw::gateway {
 
@@ -50,13 +51,24 @@ Status Gateway::init() {
   DW_ASSIGN_OR_RETURN(admin_, net::HttpServer::create(admin, [this](net::Exchange& exchange) {
                         return handleAdmin(exchange);
                       }));
-  uint64_t seed =
+  DW_ASSIGN_OR_RETURN(labels_, observe::LabelExtractor::create(config_.observe.labels));
+  const uint64_t seed =
       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::vector<const observe::WorkerShard*> shards;
   for (int i = 0; i < workers; ++i) {
-    proxies_.push_back(std::make_unique<Proxy>(routes_, api_->watchdog(i), workers, seed + i));
+    proxies_.push_back(
+        std::make_unique<Proxy>(routes_, api_->watchdog(i), workers, seed + i, *labels_));
+    shards.push_back(&proxies_.back()->shard());
   }
+  aggregator_ = std::make_unique<observe::Aggregator>(
+      config_.observe, std::move(shards), config_.observe.labels.values,
+      [this](int series, observe::SeriesName* name) { return nameSeries(series, name); });
+  DW_ASSIGN_OR_RETURN(database_, store::Database::open(config_.state_dir + "/deepwatch.db"));
+  DW_ASSIGN_OR_RETURN(auto baseline_store, store::BaselineStore::open(*database_));
+  baselines_.emplace(std::move(baseline_store));
   health_ = std::make_unique<HealthChecker>(control_io_, [this] { return registry_.replicas(); });
   routes_.publish(registry_.build(config_));
+  DW_RETURN_IF_ERROR(loadBaselines());
   return okStatus();
 }
 
@@ -66,10 +78,92 @@ void Gateway::start() {
   control_thread_ = std::thread([this] { control_io_.run(); });
   onControl([this] {
     health_->start(config_.health_check);
+    startTicks();
     return 0;
   });
   api_->start();
   admin_->start();
+}
+
+void Gateway::startTicks() {
+  // One tick per granularity (R9): merge the shards, slide the windows, measure drift.
+  tick_timer_ = std::make_unique<asio::steady_timer>(control_io_);
+  auto tick = std::make_shared<std::function<void(const net::error_code&)>>();
+  *tick = [this, tick](const net::error_code& ec) {
+    if (ec || draining_.load()) {
+      return;
+    }
+    aggregator_->tick();
+    tick_timer_->expires_at(tick_timer_->expiry() + config_.observe.granularity);
+    tick_timer_->async_wait(*tick);
+  };
+  tick_timer_->expires_after(config_.observe.granularity);
+  tick_timer_->async_wait(*tick);
+}
+
+bool Gateway::nameSeries(int series, observe::SeriesName* name) const {
+  auto table = routes_.load();
+  const uint32_t model_id = static_cast<uint32_t>(series / observe::kVersionSlots);
+  const int version = series % observe::kVersionSlots;
+  for (const auto& model : table->models()) {
+    if (model->id == model_id) {
+      name->model = model->config.name;
+      name->version =
+          version < static_cast<int>(model->versions.size()) && version != observe::kNoVersion
+              ? model->versions[version].id
+              : "none";
+      return true;
+    }
+  }
+  return false;
+}
+
+Status Gateway::loadBaselines() {
+  DW_ASSIGN_OR_RETURN(auto stored, baselines_->loadAll());
+  for (const store::StoredBaseline& row : stored) {
+    auto baseline = observe::Baseline::fromJson(row.json);
+    if (!baseline.ok()) {
+      DW_LOG_WARN("ignoring the stored baseline of {}: {}", row.model, baseline.status().message());
+      continue;
+    }
+    aggregator_->setBaseline(std::move(baseline).value());
+  }
+  if (!stored.empty()) {
+    DW_LOG_INFO("loaded {} drift baselines from {}", stored.size(), database_->path());
+  }
+  return okStatus();
+}
+
+Status Gateway::captureBaseline(const std::string& model, const std::string& window,
+                                std::string* json) {
+  auto table = routes_.load();
+  const ModelRoute* route = table->find(model);
+  if (route == nullptr) {
+    return notFound("no model '" + model + "'");
+  }
+  DW_ASSIGN_OR_RETURN(observe::Baseline baseline,
+                      aggregator_->captureBaseline(route->config.name, window));
+  *json = baseline.toJson();
+  DW_RETURN_IF_ERROR(
+      baselines_->save({baseline.model, baseline.version, baseline.captured_at, *json}));
+  aggregator_->setBaseline(std::move(baseline));
+  DW_LOG_INFO("drift baseline of {} captured", route->config.name);
+  return okStatus();
+}
+
+Status Gateway::importBaseline(const std::string& model, std::string_view body, std::string* json) {
+  DW_ASSIGN_OR_RETURN(observe::Baseline baseline, observe::Baseline::fromJson(body));
+  auto table = routes_.load();
+  const ModelRoute* route = table->find(model);
+  if (route == nullptr) {
+    return notFound("no model '" + model + "'");
+  }
+  baseline.model = route->config.name;
+  *json = baseline.toJson();
+  DW_RETURN_IF_ERROR(
+      baselines_->save({baseline.model, baseline.version, baseline.captured_at, *json}));
+  aggregator_->setBaseline(std::move(baseline));
+  return okStatus();
 }
 
 template <typename F>
@@ -206,13 +300,18 @@ bool Gateway::ready() const {
   return false;
 }
 
-std::string Gateway::renderMetrics() const {
+std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
   auto table = routes_.load();
-  observe::ExpositionWriter w;
-  w.family("deepseek_build_info", "gauge", "The running deepwatch build.");
-  w.sample("deepseek_build_info", {{"version", DW_VERSION}}, 1);
+  observe::ExpositionWriter w(format);
+  const std::string& ns = config_.observe.ns;
+  auto name = [&](std::string_view suffix) { return ns + "_" + std::string(suffix); };
+  w.family(name("build_info"), "gauge", "The running deepwatch build.");
+  w.sample(name("build_info"), {{"version", DW_VERSION}}, 1);
+  if (auto snapshot = aggregator_->snapshot()) {
+    observe::writeObserved(w, *snapshot, ns);
+  }
   static constexpr const char* kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
-  w.family("deepseek_gateway_responses_total", "counter",
+  w.family(name("gateway_responses_total"), "counter",
            "Responses to API requests by model and status class.");
   std::vector<std::string> names(WorkerMetrics::kMaxModels, "other");
   for (const auto& model : table->models()) {
@@ -225,28 +324,28 @@ std::string Gateway::renderMetrics() const {
         total += proxy->metrics().responses[row][c].get();
       }
       if (total > 0) {
-        w.sample("deepseek_gateway_responses_total", {{"model", names[row]}, {"code", kClasses[c]}},
+        w.sample(name("gateway_responses_total"), {{"model", names[row]}, {"code", kClasses[c]}},
                  static_cast<double>(total));
       }
     }
   }
-  w.family("deepseek_upstream_errors_total", "counter", "Failed upstream attempts by reason.");
+  w.family(name("upstream_errors_total"), "counter", "Failed upstream attempts by reason.");
   for (int r = 0; r < static_cast<int>(UpstreamError::kCount); ++r) {
     uint64_t total = 0;
     for (const auto& proxy : proxies_) {
       total += proxy->metrics().upstream_errors[r].get();
     }
-    w.sample("deepseek_upstream_errors_total", {{"reason", kUpstreamErrorNames[r]}},
+    w.sample(name("upstream_errors_total"), {{"reason", kUpstreamErrorNames[r]}},
              static_cast<double>(total));
   }
-  w.family("deepseek_gateway_local_replies_total", "counter",
+  w.family(name("gateway_local_replies_total"), "counter",
            "Requests the gateway answered itself, by reason.");
   for (int r = 0; r < static_cast<int>(LocalReply::kCount); ++r) {
     uint64_t total = 0;
     for (const auto& proxy : proxies_) {
       total += proxy->metrics().local_replies[r].get();
     }
-    w.sample("deepseek_gateway_local_replies_total", {{"reason", kLocalReplyNames[r]}},
+    w.sample(name("gateway_local_replies_total"), {{"reason", kLocalReplyNames[r]}},
              static_cast<double>(total));
   }
   uint64_t retries = 0;
@@ -257,27 +356,27 @@ std::string Gateway::renderMetrics() const {
     streams += proxy->metrics().streams.get();
     in_flight += static_cast<int64_t>(proxy->metrics().in_flight.get());
   }
-  w.family("deepseek_upstream_retries_total", "counter", "Retries on another replica.");
-  w.sample("deepseek_upstream_retries_total", {}, static_cast<double>(retries));
-  w.family("deepseek_streams_total", "counter", "Event streams relayed.");
-  w.sample("deepseek_streams_total", {}, static_cast<double>(streams));
-  w.family("deepseek_requests_in_flight", "gauge", "API requests being handled.");
-  w.sample("deepseek_requests_in_flight", {}, static_cast<double>(in_flight));
-  w.family("deepseek_replica_up", "gauge", "1 when the replica passes its health checks.");
+  w.family(name("upstream_retries_total"), "counter", "Retries on another replica.");
+  w.sample(name("upstream_retries_total"), {}, static_cast<double>(retries));
+  w.family(name("streams_total"), "counter", "Event streams relayed.");
+  w.sample(name("streams_total"), {}, static_cast<double>(streams));
+  w.family(name("requests_in_flight"), "gauge", "API requests being handled.");
+  w.sample(name("requests_in_flight"), {}, static_cast<double>(in_flight));
+  w.family(name("replica_up"), "gauge", "1 when the replica passes its health checks.");
   for (const auto& model : table->models()) {
     for (const VersionRoute& version : model->versions) {
       for (const auto& replica : version.replicas) {
         w.sample(
-            "deepseek_replica_up",
+            name("replica_up"),
             {{"model", model->config.name}, {"version", version.id}, {"replica", replica->url}},
             replica->healthy.load() ? 1 : 0);
       }
     }
   }
-  w.family("deepseek_config_reloads_total", "counter", "Configuration reloads by result.");
-  w.sample("deepseek_config_reloads_total", {{"result", "success"}},
+  w.family(name("config_reloads_total"), "counter", "Configuration reloads by result.");
+  w.sample(name("config_reloads_total"), {{"result", "success"}},
            static_cast<double>(reloads_ok_.load()));
-  w.sample("deepseek_config_reloads_total", {{"result", "failure"}},
+  w.sample(name("config_reloads_total"), {{"result", "failure"}},
            static_cast<double>(reloads_failed_.load()));
   return w.release();
 }
@@ -296,8 +395,9 @@ asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
         exchange, is_ready ? http::status::ok : http::status::service_unavailable, kJson,
         is_ready ? R"({"status":"ready"})" : R"({"status":"not ready"})");
   } else if (path == "/metrics" && is_get) {
-    co_await net::respondText(exchange, http::status::ok, observe::kPrometheusTextContentType,
-                              renderMetrics());
+    const auto format = observe::negotiateFormat(request[http::field::accept]);
+    co_await net::respondText(exchange, http::status::ok, observe::contentType(format),
+                              renderMetrics(format));
   } else if (path == "/admin/v1/models" && is_get) {
     co_await net::respondText(exchange, http::status::ok, kJson, modelsJson());
   } else if (path.starts_with("/admin/v1/models/") && path.ends_with("/weights") &&
@@ -312,6 +412,8 @@ asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
           exchange, static_cast<http::status>(httpStatusFor(status.code())), kJson,
           net::openAiErrorJson(status.message(), "invalid_request_error", "", ""));
     }
+  } else if (path.starts_with("/admin/v1/baselines/")) {
+    co_await handleBaseline(exchange, std::string(path.substr(20)));
   } else if (path == "/admin/v1/reload" && request.method() == http::verb::post) {
     Status status = reload();
     co_await net::respondText(
@@ -323,6 +425,45 @@ asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
     co_await net::respondText(
         exchange, http::status::not_found, kJson,
         net::openAiErrorJson("Unknown admin path.", "invalid_request_error", "", "unknown_url"));
+  }
+}
+
+asio::awaitable<void> Gateway::handleBaseline(net::Exchange& exchange, std::string model) {
+  const net::Request& request = exchange.request();
+  constexpr std::string_view kJson = "application/json";
+  std::string json;
+  Status status;
+  if (request.method() == http::verb::post) {
+    // POST /admin/v1/baselines/{model}[?window=5m]: capture from a window.
+    std::string window;
+    std::string_view target = request.target();
+    if (size_t q = target.find("window="); q != std::string_view::npos) {
+      window = std::string(target.substr(q + 7, target.find('&', q) - q - 7));
+    }
+    status = onControl([&] { return captureBaseline(model, window, &json); });
+  } else if (request.method() == http::verb::put) {
+    status = onControl([&] { return importBaseline(model, request.body(), &json); });
+  } else if (request.method() == http::verb::get) {
+    status = onControl([&]() -> Status {
+      auto table = routes_.load();
+      const ModelRoute* route = table->find(model);
+      const observe::Baseline* baseline =
+          route == nullptr ? nullptr : aggregator_->baseline(route->config.name);
+      if (baseline == nullptr) {
+        return notFound("model '" + model + "' has no baseline");
+      }
+      json = baseline->toJson();
+      return okStatus();
+    });
+  } else {
+    status = invalidArgument("use GET, POST (capture) or PUT (import)");
+  }
+  if (status.ok()) {
+    co_await net::respondText(exchange, http::status::ok, kJson, std::move(json));
+  } else {
+    co_await net::respondText(
+        exchange, static_cast<http::status>(httpStatusFor(status.code())), kJson,
+        net::openAiErrorJson(status.message(), "invalid_request_error", "", ""));
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,11 @@
 #include "gateway/routing.h"
 #include "gateway/snapshot.h"
 #include "net/http_server.h"
+#include "observe/aggregator.h"
+#include "observe/exposition.h"
+#include "observe/label_extractor.h"
+#include "store/baseline_store.h"
+#include "store/database.h"
 
 namespace dw::gateway {
 
@@ -47,7 +53,12 @@ class Gateway {
   Status applyConfig(GatewayConfig config);
   Status setWeights(const std::string& model, std::string_view body, std::string* result);
   std::string modelsJson() const;
-  std::string renderMetrics() const;
+  std::string renderMetrics(observe::ExpositionFormat format) const;
+  void startTicks();
+  bool nameSeries(int series, observe::SeriesName* name) const;
+  Status captureBaseline(const std::string& model, const std::string& window, std::string* json);
+  Status importBaseline(const std::string& model, std::string_view body, std::string* json);
+  Status loadBaselines();
   bool ready() const;
 
   // Runs `work` on the control thread and waits for its result.
@@ -55,6 +66,7 @@ class Gateway {
   auto onControl(F work) -> decltype(work());
 
   asio::awaitable<void> handleAdmin(net::Exchange& exchange);
+  asio::awaitable<void> handleBaseline(net::Exchange& exchange, std::string model);
 
   GatewayConfig config_;  // Control thread.
   Registry registry_;     // Control thread.
@@ -66,6 +78,11 @@ class Gateway {
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_work_;
   std::thread control_thread_;
   std::unique_ptr<HealthChecker> health_;
+  std::unique_ptr<observe::LabelExtractor> labels_;
+  std::unique_ptr<observe::Aggregator> aggregator_;  // Ticks on the control thread.
+  std::unique_ptr<asio::steady_timer> tick_timer_;
+  std::unique_ptr<store::Database> database_;
+  std::optional<store::BaselineStore> baselines_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> reloads_ok_{0};
   std::atomic<uint64_t> reloads_failed_{0};

@@ -118,8 +118,8 @@ Duration remaining(Clock::time_point deadline, Duration op_timeout) {
 }  // namespace
 
 Proxy::Proxy(const SnapshotSlot<RoutingTable>& routes, net::Watchdog& watchdog, int workers,
-             uint64_t seed)
-    : routes_(routes), watchdog_(watchdog), workers_(workers), random_(seed) {}
+             uint64_t seed, const observe::LabelExtractor& labels)
+    : routes_(routes), watchdog_(watchdog), workers_(workers), random_(seed), labels_(labels) {}
 
 Proxy::~Proxy() = default;
 
@@ -296,6 +296,34 @@ asio::awaitable<void> Proxy::handle(net::Exchange& exchange) {
   }
 }
 
+// What the gateway learns of one request as it passes (R1): input features while routing,
+// output features while relaying.
+struct Proxy::Observation {
+  Observation(const observe::ObserveConfig& config, observe::Endpoint endpoint_in)
+      : input(config.input), endpoint(endpoint_in), low_confidence(config.low_confidence) {}
+
+  observe::InputScanner input;
+  observe::OutputFeatures output;
+  observe::SseState sse;
+  observe::Endpoint endpoint;
+  double low_confidence;
+  Clock::time_point started = Clock::now();
+  Clock::time_point last_content;
+  bool saw_content = false;
+};
+
+namespace {
+observe::Endpoint endpointOf(std::string_view path) {
+  if (path == "/completions") {
+    return observe::Endpoint::kCompletions;
+  }
+  if (path == "/embeddings") {
+    return observe::Endpoint::kEmbeddings;
+  }
+  return observe::Endpoint::kChat;
+}
+}  // namespace
+
 // One try of a request against one replica.
 struct Proxy::Attempt {
   enum class Result { kRelayed, kRetriable, kFailed };
@@ -306,6 +334,7 @@ struct Proxy::Attempt {
   std::string_view body;
   std::string_view request_id;
   Clock::time_point deadline = Clock::time_point::max();
+  Observation* observation = nullptr;  // Null when not observing.
 
   // Out.
   Result result = Result::kFailed;
@@ -342,9 +371,12 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
   const GatewayConfig& config = table->config();
   const net::Request& request = exchange.request();
   const std::string request_id = requestId(request);
+  const bool observing = config.observe.enabled;
+  Observation observation(config.observe, endpointOf(path));
   RequestFields fields;
   FieldError field_error;
-  if (!fields_.parse(request.body(), &fields, &field_error)) {
+  if (!fields_.parse(request.body(), &fields, &field_error,
+                     observing ? &observation.input : nullptr)) {
     co_await localReply(exchange, 400, LocalReply::kBadRequest, field_error.message,
                         "invalid_request_error", field_error.param, field_error.code, request_id,
                         0);
@@ -364,6 +396,9 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
         exchange, model->config.overflow_status, LocalReply::kOverloaded,
         fmt::format("Too many requests for model '{}'; retry shortly.", model->config.name),
         "rate_limit_exceeded", "", "model_overloaded", request_id, model->id);
+    if (observing) {
+      observe(observation, model->id, -1, model->config.overflow_status, fields.stream);
+    }
     co_return;
   }
   ++active_requests_;
@@ -462,6 +497,7 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
     attempt.body = body;
     attempt.request_id = request_id;
     attempt.deadline = deadline;
+    attempt.observation = observing ? &observation : nullptr;
     const bool retry = tries > 0;
     ++tries;
     if (retry) {
@@ -512,6 +548,7 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
     }
   }
 
+  int final_status = last.status;
   if (last.result != Attempt::Result::kRelayed) {
     if (!last.stored_head.empty()) {
       // The last upstream's own retriable answer (502/503), as it gave it.
@@ -519,20 +556,54 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
           .add();
       co_await exchange.respondRaw(last.stored_head, last.stored_body, exchange.clientKeepAlive());
     } else if (attempts == 0) {
+      final_status = 503;
       co_await localReply(
           exchange, 503, LocalReply::kNoHealthyUpstream,
           fmt::format("No healthy replica of model '{}' is available.", model->config.name),
           "server_error", "", "no_healthy_upstream", request_id, model->id);
     } else {
       const bool timeout = last.reason == LocalReply::kUpstreamTimeout;
+      final_status = timeout ? 504 : 502;
       co_await localReply(exchange, timeout ? 504 : 502, last.reason, last.message, "server_error",
                           "", timeout ? "upstream_timeout" : "upstream_error", request_id,
                           model->id);
     }
   }
+  if (observing) {
+    observe(observation, model->id, last.result == Attempt::Result::kRelayed ? version_index : -1,
+            final_status, fields.stream);
+  }
   --active_requests_;
   metrics_.in_flight.sub();
   limits.limiter.release();
+}
+
+void Proxy::observeStreamPiece(Observation& observation, std::string_view piece, int series) {
+  if (outputs_.feed(observation.sse, piece, &observation.output) == 0) {
+    return;
+  }
+  const auto now = Clock::now();
+  if (!observation.saw_content) {
+    observation.saw_content = true;
+    observe::recordTimeToFirstToken(
+        shard_, series, std::chrono::duration<double>(now - observation.started).count());
+  } else {
+    observe::recordInterToken(
+        shard_, series, std::chrono::duration<double>(now - observation.last_content).count());
+  }
+  observation.last_content = now;
+}
+
+void Proxy::observe(Observation& observation, uint32_t model_id, int version_index, int status,
+                    bool stream) {
+  const int series = observe::seriesId(model_id, version_index);
+  const double seconds = std::chrono::duration<double>(Clock::now() - observation.started).count();
+  observe::recordInput(shard_, series, observation.input);
+  observe::recordResponse(shard_, series, observation.endpoint, status, stream, seconds);
+  if (status >= 200 && status < 300 && observation.endpoint != observe::Endpoint::kEmbeddings) {
+    observe::recordOutput(shard_, series, observation.output, labels_.slot(observation.output),
+                          observation.low_confidence);
+  }
 }
 
 asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attempt,
@@ -703,6 +774,10 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
     }
     attempt.result = Attempt::Result::kRelayed;
     co_await exchange.respondRaw(head, body, keep_alive_client);
+    // Observed after the answer left: measuring never delays it.
+    if (attempt.observation != nullptr && status >= 200 && status < 300) {
+      outputs_.scanBody(body, &attempt.observation->output);
+    }
     co_return;
   }
 
@@ -713,6 +788,7 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
     co_return;
   }
   // An event stream: relay each piece as it arrives (SSE is never buffered whole).
+  const int series = observe::seriesId(model.id, version_index);
   recordSuccess(replica);
   attempt.result = Attempt::Result::kRelayed;
   metrics_.streams.add();
@@ -736,6 +812,9 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
     const size_t n = relay->size() - parser->get().body().size;
     if (n > 0 && !co_await exchange.sendChunk(std::string_view(relay->data(), n))) {
       co_return;  // The client is gone: closing the upstream connection cancels the request.
+    }
+    if (n > 0 && attempt.observation != nullptr) {
+      observeStreamPiece(*attempt.observation, std::string_view(relay->data(), n), series);
     }
     if (ec) {
       // Failed after the stream started: end it with an in-band error event (ECOSYSTEM 1.4).

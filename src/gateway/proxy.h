@@ -18,6 +18,9 @@
 #include "gateway/worker_metrics.h"
 #include "net/async_semaphore.h"
 #include "net/http_server.h"
+#include "observe/label_extractor.h"
+#include "observe/output_scanner.h"
+#include "observe/shard.h"
 
 namespace dw::gateway {
 
@@ -28,18 +31,20 @@ class Proxy {
   // `watchdog` is the worker's (its upstream sockets are timed by it); `workers` splits the
   // per-model limits between workers.
   Proxy(const SnapshotSlot<RoutingTable>& routes, net::Watchdog& watchdog, int workers,
-        uint64_t seed);
+        uint64_t seed, const observe::LabelExtractor& labels);
   ~Proxy();
 
   asio::awaitable<void> handle(net::Exchange& exchange);
 
   const WorkerMetrics& metrics() const { return metrics_; }
+  const observe::WorkerShard& shard() const { return shard_; }
 
  private:
   struct UpstreamConnection;
   struct ReplicaLocal;
   struct ModelLocal;
   struct Attempt;
+  struct Observation;
 
   asio::awaitable<void> proxyRequest(net::Exchange& exchange, std::string_view path,
                                      std::shared_ptr<const RoutingTable> table);
@@ -51,6 +56,9 @@ class Proxy {
                                    std::string_view param, std::string_view code,
                                    std::string_view request_id, uint32_t model_id);
 
+  void observe(Observation& observation, uint32_t model_id, int version_index, int status,
+               bool stream);
+  void observeStreamPiece(Observation& observation, std::string_view piece, int series);
   ReplicaLocal& replicaLocal(uint32_t id);
   ModelLocal& modelLocal(const ModelRoute& model, const GatewayConfig& config);
   bool usable(const Replica& replica) const;
@@ -66,6 +74,9 @@ class Proxy {
   Random random_;
   RequestFieldParser fields_;
   WorkerMetrics metrics_;
+  observe::WorkerShard shard_;
+  observe::OutputScanner outputs_;
+  const observe::LabelExtractor& labels_;
   std::vector<std::unique_ptr<ReplicaLocal>> replicas_;  // By Replica::id.
   std::vector<std::unique_ptr<ModelLocal>> models_;      // By ModelRoute::id.
   int active_requests_ = 0;

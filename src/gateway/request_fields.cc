@@ -36,7 +36,86 @@ bool invalidJson(FieldError* error) {
 
 }  // namespace
 
-bool RequestFieldParser::parse(std::string_view body, RequestFields* out, FieldError* error) {
+namespace {
+
+// Feeds a message's content (a string, or an array of parts with "text") to the scanner.
+void scanContent(od::value content, observe::InputScanner* input) {
+  std::string_view text;
+  if (!content.get_string().get(text)) {
+    input->addText(text);
+    return;
+  }
+  od::array parts;
+  if (content.get_array().get(parts)) {
+    return;
+  }
+  for (auto part_result : parts) {
+    od::object part;
+    if (std::move(part_result).get_object().get(part)) {
+      return;
+    }
+    for (auto field_result : part) {
+      od::field field;
+      std::string_view key;
+      if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
+        return;
+      }
+      if (key == "text" && !field.value().get_string().get(text)) {
+        input->addText(text);
+      }
+    }
+  }
+}
+
+// `messages`: every message counts; their contents are examined.
+void scanMessages(od::value messages, observe::InputScanner* input) {
+  od::array array;
+  if (messages.get_array().get(array)) {
+    return;
+  }
+  for (auto message_result : array) {
+    od::object message;
+    if (std::move(message_result).get_object().get(message)) {
+      return;
+    }
+    input->addMessage();
+    for (auto field_result : message) {
+      od::field field;
+      std::string_view key;
+      if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
+        return;
+      }
+      if (key == "content") {
+        scanContent(field.value(), input);
+      }
+    }
+  }
+}
+
+// `prompt` or `input`: a string or an array of strings (token-id arrays are skipped).
+void scanTexts(od::value value, observe::InputScanner* input) {
+  std::string_view text;
+  if (!value.get_string().get(text)) {
+    input->addMessage();
+    input->addText(text);
+    return;
+  }
+  od::array array;
+  if (value.get_array().get(array)) {
+    return;
+  }
+  for (auto item : array) {
+    if (!item.get_string().get(text)) {
+      input->addMessage();
+      input->addText(text);
+    }
+  }
+}
+
+}  // namespace
+
+bool RequestFieldParser::parse(std::string_view body, RequestFields* out, FieldError* error,
+                               observe::InputScanner* input) {
   std::string& padded = impl_->padded;
   padded.assign(body);
   padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
@@ -110,6 +189,10 @@ bool RequestFieldParser::parse(std::string_view body, RequestFields* out, FieldE
         error->code = "invalid_value";
         return false;
       }
+    } else if (input != nullptr && key == "messages") {
+      scanMessages(value, input);
+    } else if (input != nullptr && (key == "prompt" || key == "input")) {
+      scanTexts(value, input);
     }
     // Other values are skipped unread; the upstream parses the body in full and rejects what
     // is malformed in them.

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "observe/input_scanner.h"
+
 namespace dw::gateway {
 
 struct RequestFields {
@@ -33,8 +35,10 @@ class RequestFieldParser {
   ~RequestFieldParser();
 
   // Requires the body to be a JSON object with a string `model`. A duplicated `model` key is
-  // rejected: the gateway and the upstream could each read a different one.
-  bool parse(std::string_view body, RequestFields* out, FieldError* error);
+  // rejected: the gateway and the upstream could each read a different one. With `input`, the
+  // text of `messages`, `prompt` or `input` is examined on the way (R1.1 input features).
+  bool parse(std::string_view body, RequestFields* out, FieldError* error,
+             observe::InputScanner* input = nullptr);
 
  private:
   class Impl;

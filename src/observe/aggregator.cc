@@ -43,16 +43,18 @@ std::string windowName(Duration d) { return formatDuration(d); }
 
 struct Aggregator::SeriesState {
   explicit SeriesState(int n, size_t windows)
-      : previous(n, 0), ring0(static_cast<size_t>(n) * kRingTicks, 0),
-        ring1(static_cast<size_t>(n) * kRingTicks, 0), block(n, 0),
+      : previous(n, 0),
+        ring0(static_cast<size_t>(n) * kRingTicks, 0),
+        ring1(static_cast<size_t>(n) * kRingTicks, 0),
+        block(n, 0),
         sums(windows, std::vector<uint64_t>(n, 0)) {}
 
   SeriesName name;
   std::vector<uint64_t> totals;
   std::vector<uint64_t> previous;
-  std::vector<uint64_t> ring0;  // kRingTicks per-tick deltas.
-  std::vector<uint64_t> ring1;  // kRingTicks per-block sums.
-  std::vector<uint64_t> block;  // The block being filled.
+  std::vector<uint64_t> ring0;              // kRingTicks per-tick deltas.
+  std::vector<uint64_t> ring1;              // kRingTicks per-block sums.
+  std::vector<uint64_t> block;              // The block being filled.
   std::vector<std::vector<uint64_t>> sums;  // Per window: the sum of its deltas (or blocks).
   int64_t ticks_seen = 0;
   int64_t blocks_seen = 0;
@@ -61,8 +63,11 @@ struct Aggregator::SeriesState {
 
 Aggregator::Aggregator(ObserveConfig config, std::vector<const WorkerShard*> shards,
                        std::vector<std::string> labels, Namer namer)
-    : config_(std::move(config)), shards_(std::move(shards)), labels_(std::move(labels)),
-      namer_(std::move(namer)), series_(kMaxSeries) {
+    : config_(std::move(config)),
+      shards_(std::move(shards)),
+      labels_(std::move(labels)),
+      namer_(std::move(namer)),
+      series_(kMaxSeries) {
   for (Duration window : config_.windows) {
     WindowSpec spec;
     spec.name = windowName(window);
@@ -393,8 +398,8 @@ StatusOr<Baseline> Aggregator::captureBaseline(const std::string& model,
   const double requests = sums[Layout::get().inputRequests()];
   if (requests < config_.min_samples) {
     return failedPrecondition("model '" + model + "' has " + std::to_string(int64_t(requests)) +
-                              " requests in the " + windows_[w].name + " window; a baseline needs " +
-                              std::to_string(config_.min_samples));
+                              " requests in the " + windows_[w].name +
+                              " window; a baseline needs " + std::to_string(config_.min_samples));
   }
   Baseline baseline;
   baseline.model = model;

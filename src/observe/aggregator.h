@@ -33,9 +33,9 @@ struct SeriesName {
 struct WindowStats {
   double requests = 0;
   double qps = 0;
-  double p50 = NAN, p95 = NAN, p99 = NAN;              // Request duration, seconds.
+  double p50 = NAN, p95 = NAN, p99 = NAN;                 // Request duration, seconds.
   double ttft_p50 = NAN, ttft_p95 = NAN, ttft_p99 = NAN;  // Time to first token.
-  double abnormal_ratio = NAN;        // Abnormal inputs / inputs (R1.1).
+  double abnormal_ratio = NAN;                            // Abnormal inputs / inputs (R1.1).
   double low_confidence_ratio = NAN;  // Low-confidence answers / scored answers (R1.2).
   double mean_confidence = NAN;
 };
@@ -50,8 +50,8 @@ struct FeatureDrift {
 
 struct ModelStats {
   std::string model;
-  std::vector<WindowStats> windows;           // Over all versions, per configured window.
-  std::map<std::string, FeatureDrift> input;  // By feature: prompt_chars, script, vocabulary...
+  std::vector<WindowStats> windows;            // Over all versions, per configured window.
+  std::map<std::string, FeatureDrift> input;   // By feature: prompt_chars, script, vocabulary...
   std::map<std::string, FeatureDrift> output;  // label (the LDI is its PSI), confidence...
   bool has_baseline = false;
 };
@@ -59,7 +59,7 @@ struct ModelStats {
 struct SeriesStats {
   int id = 0;
   SeriesName name;
-  std::vector<uint64_t> totals;       // Cumulative counters (layout order).
+  std::vector<uint64_t> totals;      // Cumulative counters (layout order).
   std::vector<WindowStats> windows;  // Per configured window.
 };
 

@@ -9,7 +9,7 @@ namespace dw::observe {
 using json = nlohmann::ordered_json;
 
 std::string Baseline::toJson() const {
-  json out = {{"model", model},   {"version", version}, {"captured_at", captured_at},
+  json out = {{"model", model},   {"version", version},   {"captured_at", captured_at},
               {"window", window}, {"requests", requests}, {"labels", labels}};
   json histograms_json = json::object();
   for (const auto& [name, counts] : histograms) {

@@ -14,8 +14,8 @@ enum class LabelSource { kContent, kFinishReason, kJsonField, kRegex };
 // Where an output's label comes from, for the label drift index (R1.2).
 struct LabelConfig {
   LabelSource source = LabelSource::kContent;
-  std::string field;               // kJsonField: a top-level field of the content parsed as JSON.
-  std::string regex;               // kRegex: the first capture group (or the whole match).
+  std::string field;                // kJsonField: a top-level field of the content parsed as JSON.
+  std::string regex;                // kRegex: the first capture group (or the whole match).
   std::vector<std::string> values;  // The tracked labels; anything else is "other".
 };
 
@@ -27,8 +27,8 @@ struct ObserveConfig {
   std::vector<Duration> windows = {std::chrono::minutes(1), std::chrono::minutes(5),
                                    std::chrono::hours(1)};
   Duration drift_window = std::chrono::minutes(1);  // One of `windows`.
-  uint32_t min_samples = 20;  // Fewer requests in a window: no drift or ratio is reported.
-  double smoothing = 0.5;     // Pseudo-count added to every bin before KL, JS and PSI.
+  uint32_t min_samples = 20;    // Fewer requests in a window: no drift or ratio is reported.
+  double smoothing = 0.5;       // Pseudo-count added to every bin before KL, JS and PSI.
   double low_confidence = 0.5;  // Mean token probability below this: a low-confidence answer.
   InputLimits input;
   LabelConfig labels;

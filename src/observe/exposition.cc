@@ -31,11 +31,10 @@ ExpositionFormat negotiateFormat(std::string_view accept) {
 
 std::string_view contentType(ExpositionFormat format) {
   return format == ExpositionFormat::kOpenMetrics ? kOpenMetricsContentType
-                                                   : kPrometheusTextContentType;
+                                                  : kPrometheusTextContentType;
 }
 
-void ExpositionWriter::family(std::string_view name, std::string_view type,
-                              std::string_view help) {
+void ExpositionWriter::family(std::string_view name, std::string_view type, std::string_view help) {
   if (format_ == ExpositionFormat::kOpenMetrics) {
     // OpenMetrics: TYPE before HELP, and a counter family is named without "_total".
     if (type == "counter" && name.ends_with("_total")) {

@@ -8,10 +8,10 @@
 
 #include <initializer_list>
 #include <span>
-#include <vector>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "stats/bucket_histogram.h"
 

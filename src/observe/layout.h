@@ -45,9 +45,15 @@ inline constexpr int kAbnormalKinds = 6;
 inline constexpr std::string_view kAbnormalNames[] = {
     "empty", "over_length", "invalid_utf8", "control_chars", "repetition", "pii"};
 
-inline constexpr std::string_view kFinishReasons[] = {
-    "stop",  "length", "tool_calls", "content_filter", "function_call",
-    "abort", "insufficient_system_resource", "error", "other"};
+inline constexpr std::string_view kFinishReasons[] = {"stop",
+                                                      "length",
+                                                      "tool_calls",
+                                                      "content_filter",
+                                                      "function_call",
+                                                      "abort",
+                                                      "insufficient_system_resource",
+                                                      "error",
+                                                      "other"};
 inline constexpr int kFinishSlots = 9;
 int finishSlot(std::string_view reason);
 

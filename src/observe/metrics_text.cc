@@ -12,7 +12,7 @@ namespace {
 // for durations extended to long generations. Counts come from the 1% log buckets, so a bound
 // is placed within 1% of where it says.
 constexpr double kLatencyBounds[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1,
-                                     2.5,   5,    7.5,   10,   20,    40,  80,  160, 320, 640};
+                                     2.5,   5,    7.5,   10,   20,    40,  80,   160, 320,  640};
 constexpr double kSizeBounds[] = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144};
 
 // A classic histogram from log-bucket counts in `totals` starting at `begin`.
@@ -95,8 +95,8 @@ void writeObserved(ExpositionWriter& w, const MetricsSnapshot& snapshot, const s
        layout.duration(0), layout.durationSumMicros()},
       {"time_to_first_token_seconds", "Time from request receipt to the first streamed token.",
        layout.ttft(0), layout.ttftSumMicros()},
-      {"inter_token_latency_seconds", "Time between two streamed pieces of content.",
-       layout.itl(0), layout.itlSumMicros()},
+      {"inter_token_latency_seconds", "Time between two streamed pieces of content.", layout.itl(0),
+       layout.itlSumMicros()},
   };
   for (const LatencyFamily& f : latency) {
     w.family(name(f.suffix), "histogram", f.help);
@@ -173,12 +173,14 @@ void writeObserved(ExpositionWriter& w, const MetricsSnapshot& snapshot, const s
   w.family(name("input_requests_total"), "counter", "Requests whose input was examined.");
   w.family(name("input_abnormal_total"), "counter", "Abnormal inputs by kind.");
   for (const SeriesStats& s : snapshot.series) {
-    w.sampleList(name("input_requests_total"), {{"model", s.name.model}, {"version", s.name.version}},
+    w.sampleList(name("input_requests_total"),
+                 {{"model", s.name.model}, {"version", s.name.version}},
                  static_cast<double>(s.totals[layout.inputRequests()]));
     for (int k = 0; k < kAbnormalKinds; ++k) {
-      w.sampleList(name("input_abnormal_total"),
-                   {{"model", s.name.model}, {"version", s.name.version}, {"kind", kAbnormalNames[k]}},
-                   static_cast<double>(s.totals[layout.abnormal(static_cast<Abnormal>(k))]));
+      w.sampleList(
+          name("input_abnormal_total"),
+          {{"model", s.name.model}, {"version", s.name.version}, {"kind", kAbnormalNames[k]}},
+          static_cast<double>(s.totals[layout.abnormal(static_cast<Abnormal>(k))]));
     }
   }
   w.family(name("input_prompt_tokens"), "histogram", "Prompt tokens per request (approximate).");
@@ -264,8 +266,9 @@ void writeObserved(ExpositionWriter& w, const MetricsSnapshot& snapshot, const s
   }
   w.family(name("output_tokens"), "histogram", "Completion tokens per answer.");
   for (const SeriesStats& s : snapshot.series) {
-    writeLogHistogram(w, name("output_tokens"), {{"model", s.name.model}, {"version", s.name.version}},
-                      s.totals, layout.outputTokens(0), layout.sizeBuckets(), kSizeBounds, 0);
+    writeLogHistogram(w, name("output_tokens"),
+                      {{"model", s.name.model}, {"version", s.name.version}}, s.totals,
+                      layout.outputTokens(0), layout.sizeBuckets(), kSizeBounds, 0);
   }
   w.family(name("output_low_confidence_ratio"), "gauge",
            "Answers below the confidence threshold / scored answers, in a window.");

@@ -140,7 +140,8 @@ void OutputScanner::Impl::tokenLogprobs(od::array tokens, OutputFeatures* out) {
         for (auto alt_result : alternatives) {
           od::object alt;
           double lp = 0;
-          if (!std::move(alt_result).get_object().get(alt) && !alt["logprob"].get_double().get(lp)) {
+          if (!std::move(alt_result).get_object().get(alt) &&
+              !alt["logprob"].get_double().get(lp)) {
             top.push_back(lp);
           }
         }
@@ -294,9 +295,7 @@ bool OutputScanner::Impl::scan(std::string_view json, OutputFeatures* out) {
 OutputScanner::OutputScanner() : impl_(std::make_unique<Impl>()) {}
 OutputScanner::~OutputScanner() = default;
 
-void OutputScanner::scanBody(std::string_view body, OutputFeatures* out) {
-  impl_->scan(body, out);
-}
+void OutputScanner::scanBody(std::string_view body, OutputFeatures* out) { impl_->scan(body, out); }
 
 int OutputScanner::feed(SseState& state, std::string_view bytes, OutputFeatures* out) {
   state.pending.append(bytes);

@@ -36,8 +36,8 @@ std::vector<double> cdfAt(std::span<const double> values, std::span<const double
   }
   std::vector<double> cdf(grid.size());
   for (size_t i = 0; i < grid.size(); ++i) {
-    const size_t n = static_cast<size_t>(
-        std::upper_bound(sorted.begin(), sorted.end(), grid[i]) - sorted.begin());
+    const size_t n = static_cast<size_t>(std::upper_bound(sorted.begin(), sorted.end(), grid[i]) -
+                                         sorted.begin());
     cdf[i] = n == 0 ? 0 : cumulative[n - 1] / running;
   }
   return cdf;

@@ -130,6 +130,7 @@ export async function startGateway(config, { ready = true, logLevel = 'warn' } =
   const file = join(dir, 'deepwatch.yaml');
   const full = {
     listeners: { api: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
+    state_dir: join(dir, 'state'),
     ...config,
   };
   writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(full, null, 2));
@@ -157,6 +158,7 @@ export async function startGateway(config, { ready = true, logLevel = 'warn' } =
 export function rewriteConfig(gateway, config) {
   const full = {
     listeners: { api: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
+    state_dir: join(gateway.configDir, 'state'),
     ...config,
   };
   writeFileSync(gateway.configFile, typeof config === 'string' ? config : JSON.stringify(full, null, 2));
