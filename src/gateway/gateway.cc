@@ -67,6 +67,8 @@ Status Gateway::init() {
   DW_ASSIGN_OR_RETURN(auto baseline_store, store::BaselineStore::open(*database_));
   baselines_.emplace(std::move(baseline_store));
   health_ = std::make_unique<HealthChecker>(control_io_, [this] { return registry_.replicas(); });
+  resources_ =
+      std::make_unique<ResourceScraper>(control_io_, [this] { return registry_.replicas(); });
   routes_.publish(registry_.build(config_));
   DW_RETURN_IF_ERROR(loadBaselines());
   return okStatus();
@@ -78,6 +80,7 @@ void Gateway::start() {
   control_thread_ = std::thread([this] { control_io_.run(); });
   onControl([this] {
     health_->start(config_.health_check);
+    resources_->start(config_.observe.scrape_interval, config_.observe.scrape_replicas);
     startTicks();
     return 0;
   });
@@ -373,12 +376,109 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
       }
     }
   }
+  w.family(name("queue_length"), "gauge",
+           "Requests waiting for a model's concurrency limit in the gateway (R3).");
+  w.family(name("in_flight_requests"), "gauge", "Requests being handled, per model.");
+  for (const auto& model : table->models()) {
+    const int row = WorkerMetrics::modelRow(model->id);
+    int64_t queued = 0;
+    int64_t active = 0;
+    for (const auto& proxy : proxies_) {
+      queued += static_cast<int64_t>(proxy->metrics().queued[row].get());
+      active += static_cast<int64_t>(proxy->metrics().active[row].get());
+    }
+    w.sample(name("queue_length"), {{"model", model->config.name}}, static_cast<double>(queued));
+    w.sample(name("in_flight_requests"), {{"model", model->config.name}},
+             static_cast<double>(active));
+  }
+  writeResources(w, *table);
   w.family(name("config_reloads_total"), "counter", "Configuration reloads by result.");
   w.sample(name("config_reloads_total"), {{"result", "success"}},
            static_cast<double>(reloads_ok_.load()));
   w.sample(name("config_reloads_total"), {{"result", "failure"}},
            static_cast<double>(reloads_failed_.load()));
   return w.release();
+}
+
+void Gateway::writeResources(observe::ExpositionWriter& w, const RoutingTable& table) const {
+  const std::string& ns = config_.observe.ns;
+  auto name = [&](std::string_view suffix) { return ns + "_resource_" + std::string(suffix); };
+  const ResourceReadings readings = resources_->readings();
+  struct EngineFamily {
+    const char* suffix;
+    const char* help;
+    double observe::EngineResources::*field;
+  };
+  const EngineFamily engine[] = {
+      {"queue_length", "Requests waiting in a replica's engine (vllm:num_requests_waiting...).",
+       &observe::EngineResources::queue_length},
+      {"running_requests", "Requests running in a replica's engine.",
+       &observe::EngineResources::running_requests},
+      {"kv_cache_usage_ratio", "A replica's KV-cache use, 0..1.",
+       &observe::EngineResources::kv_cache_usage_ratio},
+      {"gpu_utilization_ratio", "A replica's GPU utilisation, 0..1 (DCGM exporter).",
+       &observe::EngineResources::gpu_utilization_ratio},
+      {"gpu_memory_used_bytes", "A replica's GPU memory in use (DCGM exporter).",
+       &observe::EngineResources::gpu_memory_used_bytes},
+  };
+  auto each_replica = [&](auto&& fn) {
+    for (const auto& model : table.models()) {
+      for (const VersionRoute& version : model->versions) {
+        for (const auto& replica : version.replicas) {
+          auto it = readings.replicas.find(replica->id);
+          if (it != readings.replicas.end()) {
+            fn(model->config.name, version.id, replica->url, it->second);
+          }
+        }
+      }
+    }
+  };
+  for (const EngineFamily& f : engine) {
+    w.family(name(f.suffix), "gauge", f.help);
+    each_replica([&](const std::string& model, const std::string& version, const std::string& url,
+                     const ReplicaReading& r) {
+      const double v = r.engine.*f.field;
+      if (r.scraped && !std::isnan(v)) {
+        w.sample(name(f.suffix), {{"model", model}, {"version", version}, {"replica", url}}, v);
+      }
+    });
+  }
+  w.family(name("network_latency_seconds"), "gauge",
+           "Gateway to replica: TCP connect time and the kernel's smoothed round-trip time.");
+  each_replica([&](const std::string& model, const std::string& version, const std::string& url,
+                   const ReplicaReading& r) {
+    if (!std::isnan(r.connect_seconds)) {
+      w.sample(name("network_latency_seconds"),
+               {{"model", model}, {"version", version}, {"replica", url}, {"kind", "connect"}},
+               r.connect_seconds);
+    }
+    if (!std::isnan(r.rtt_seconds)) {
+      w.sample(name("network_latency_seconds"),
+               {{"model", model}, {"version", version}, {"replica", url}, {"kind", "rtt"}},
+               r.rtt_seconds);
+    }
+  });
+  const observe::HostReading& host = readings.host;
+  w.family(name("host_cpu_utilization_ratio"), "gauge", "The gateway host's CPU use, 0..1.");
+  if (!std::isnan(host.cpu_utilization_ratio)) {
+    w.sample(name("host_cpu_utilization_ratio"), {}, host.cpu_utilization_ratio);
+  }
+  w.family(name("host_memory_used_bytes"), "gauge", "The gateway host's memory in use.");
+  if (!std::isnan(host.memory_used_bytes)) {
+    w.sample(name("host_memory_used_bytes"), {}, host.memory_used_bytes);
+  }
+  w.family(name("process_resident_bytes"), "gauge", "The gateway's resident memory.");
+  if (!std::isnan(host.process_resident_bytes)) {
+    w.sample(name("process_resident_bytes"), {}, host.process_resident_bytes);
+  }
+  w.family(name("host_gpu_utilization_ratio"), "gauge",
+           "GPU utilisation on the gateway host (NVML), 0..1.");
+  w.family(name("host_gpu_memory_used_bytes"), "gauge", "GPU memory in use on the gateway host.");
+  for (const observe::GpuReading& gpu : host.gpus) {
+    const std::string index = std::to_string(gpu.index);
+    w.sample(name("host_gpu_utilization_ratio"), {{"gpu", index}}, gpu.utilization_ratio);
+    w.sample(name("host_gpu_memory_used_bytes"), {{"gpu", index}}, gpu.memory_used_bytes);
+  }
 }
 
 asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
@@ -478,7 +578,13 @@ void Gateway::stop() {
     admin_->stop();
   }
   if (control_thread_.joinable()) {
-    asio::post(control_io_, [this] { health_->stop(); });
+    asio::post(control_io_, [this] {
+      health_->stop();
+      resources_->stop();
+      if (tick_timer_) {
+        tick_timer_->cancel();
+      }
+    });
     control_work_.reset();
     control_io_.stop();
     control_thread_.join();

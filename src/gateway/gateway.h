@@ -17,6 +17,7 @@
 #include "gateway/config.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
+#include "gateway/resource_scraper.h"
 #include "gateway/routing.h"
 #include "gateway/snapshot.h"
 #include "net/http_server.h"
@@ -54,6 +55,7 @@ class Gateway {
   Status setWeights(const std::string& model, std::string_view body, std::string* result);
   std::string modelsJson() const;
   std::string renderMetrics(observe::ExpositionFormat format) const;
+  void writeResources(observe::ExpositionWriter& w, const RoutingTable& table) const;
   void startTicks();
   bool nameSeries(int series, observe::SeriesName* name) const;
   Status captureBaseline(const std::string& model, const std::string& window, std::string* json);
@@ -79,6 +81,7 @@ class Gateway {
   std::thread control_thread_;
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<observe::LabelExtractor> labels_;
+  std::unique_ptr<ResourceScraper> resources_;
   std::unique_ptr<observe::Aggregator> aggregator_;  // Ticks on the control thread.
   std::unique_ptr<asio::steady_timer> tick_timer_;
   std::unique_ptr<store::Database> database_;

@@ -390,7 +390,10 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
     co_return;
   }
   ModelLocal& limits = modelLocal(*model, config);
+  const int row = WorkerMetrics::modelRow(model->id);
+  metrics_.queued[row].add();
   const auto admitted = co_await limits.limiter.acquire(config.timeouts.request);
+  metrics_.queued[row].sub();
   if (admitted != net::AsyncSemaphore::Outcome::kAcquired) {
     co_await localReply(
         exchange, model->config.overflow_status, LocalReply::kOverloaded,
@@ -403,6 +406,7 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
   }
   ++active_requests_;
   metrics_.in_flight.add();
+  metrics_.active[row].add();
 
   // Where this request goes when a version is chosen by weight: sticky by a header or the API
   // key when the model asks for it, random otherwise.
@@ -575,6 +579,7 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
   }
   --active_requests_;
   metrics_.in_flight.sub();
+  metrics_.active[row].sub();
   limits.limiter.release();
 }
 

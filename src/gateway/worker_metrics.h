@@ -60,6 +60,8 @@ struct WorkerMetrics {
   std::array<std::array<ShardCounter, kCodeClasses>, kMaxModels> responses;
   std::array<ShardCounter, static_cast<int>(UpstreamError::kCount)> upstream_errors;
   std::array<ShardCounter, static_cast<int>(LocalReply::kCount)> local_replies;
+  std::array<ShardCounter, kMaxModels> queued;  // Waiting for the model's limiter (R3 queue).
+  std::array<ShardCounter, kMaxModels> active;  // Admitted and not finished.
   ShardCounter retries;
   ShardCounter streams;
   ShardCounter in_flight;  // Goes up and down.

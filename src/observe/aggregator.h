@@ -10,6 +10,7 @@
 // snapshot() from any thread.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
