@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   dw::app::Action action;
   dw::app::addServeCommand(app, &action);
   dw::app::addModelCommand(app, &action);
+  dw::app::addBaselineCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

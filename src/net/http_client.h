@@ -1,0 +1,26 @@
+// A one-shot HTTP/1.1 client for the command line (`deepwatch baseline`, `deepwatch ctl`): one
+// request, one answer, with a deadline. Not for the data path (the gateway keeps its own pools).
+//
+// Thread contract: call from any thread; each call runs its own io_context.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/duration.h"
+#include "base/status.h"
+
+namespace dw::net {
+
+struct HttpAnswer {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// `url` is http://host:port/path. Transport failures are UNAVAILABLE or DEADLINE_EXCEEDED; any
+// HTTP status is an answer.
+StatusOr<HttpAnswer> httpCall(std::string_view method, std::string_view url, std::string_view body,
+                              Duration timeout = std::chrono::seconds(10));
+
+}  // namespace dw::net
