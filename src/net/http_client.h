@@ -9,6 +9,7 @@
 
 #include "base/duration.h"
 #include "base/status.h"
+#include "net/asio.h"
 
 namespace dw::net {
 
@@ -19,8 +20,12 @@ struct HttpAnswer {
 };
 
 // `url` is http://host:port/path. Transport failures are UNAVAILABLE or DEADLINE_EXCEEDED; any
-// HTTP status is an answer.
+// HTTP status is an answer. Blocks; runs its own io_context.
 StatusOr<HttpAnswer> httpCall(std::string_view method, std::string_view url, std::string_view body,
                               Duration timeout = std::chrono::seconds(10));
+
+// The same as a coroutine on the caller's executor (the control thread's sinks).
+asio::awaitable<StatusOr<HttpAnswer>> httpCallAsync(std::string method, std::string url,
+                                                    std::string body, Duration timeout);
 
 }  // namespace dw::net
