@@ -1,12 +1,15 @@
 // `deepwatch serve -c FILE`: the gateway.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "app/commands.h"
 #include "app/process.h"
 #include "base/log.h"
+#include "detect/alerting.h"
 #include "gateway/gateway.h"
 
 namespace dw::app {
@@ -29,13 +32,48 @@ int runServe(const ServeFlags& flags) {
     std::printf("%s: valid (%zu models)\n", flags.config.c_str(), config->models.size());
     return 0;
   }
+  auto alerting_config = detect::parseAlertingConfig(config->alerting, config->file);
+  if (!alerting_config.ok()) {
+    std::fprintf(stderr, "deepwatch serve: %s\n", alerting_config.status().message().c_str());
+    return 2;
+  }
+  const std::string ns = config->observe.ns;
+  const std::string first_window = formatDuration(config->observe.windows.front());
+  const Duration granularity = config->observe.granularity;
   blockSignals();
   auto gateway = gateway::Gateway::create(std::move(config).value());
   if (!gateway.ok()) {
     std::fprintf(stderr, "deepwatch serve: %s\n", gateway.status().toString().c_str());
     return 1;
   }
-  (*gateway)->start();
+  gateway::Gateway& gw = **gateway;
+  auto alerting = detect::Alerting::create(std::move(alerting_config).value(), ns, first_window,
+                                           granularity, gw.database());
+  if (!alerting.ok()) {
+    std::fprintf(stderr, "deepwatch serve: %s\n", alerting.status().toString().c_str());
+    return 2;
+  }
+  detect::Alerting& alerts = **alerting;
+  // Detection runs on the control thread right after each tick's merge (R2), on what /metrics
+  // shows; its state is listed under /admin/v1/alerts and exported beside the rest.
+  bool dispatching = false;
+  gw.addTickHook([&gw, &alerts, &dispatching](std::chrono::system_clock::time_point now) {
+    if (!dispatching) {
+      alerts.start(gw.controlContext());
+      dispatching = true;
+    }
+    alerts.evaluate(gw.metricsText(), now);
+  });
+  gw.addAdminRoute("/admin/v1/alerts", [&alerts](const net::Request& request) {
+    std::string_view target = request.target();
+    int limit = 100;
+    if (size_t q = target.find("history="); q != std::string_view::npos) {
+      limit = std::clamp(std::atoi(std::string(target.substr(q + 8)).c_str()), 0, 10000);
+    }
+    return gateway::Gateway::AdminReply{200, alerts.alertsJson(limit)};
+  });
+  gw.addMetricsSource([&alerts, ns](observe::ExpositionWriter& w) { alerts.writeMetrics(w, ns); });
+  gw.start();
   DW_LOG_INFO("gateway listening: api on port {}, admin on port {}", (*gateway)->apiPort(),
               (*gateway)->adminPort());
   for (const auto& [path, port] : {std::pair{flags.port_file, (*gateway)->apiPort()},
@@ -62,6 +100,7 @@ int runServe(const ServeFlags& flags) {
     }
     DW_LOG_INFO("signal {}: draining", signal);
     (*gateway)->stop();
+    alerts.stop();
     DW_LOG_INFO("drained; exiting");
     return 0;
   }

@@ -11,10 +11,14 @@ namespace dw::detect {
 
 std::string_view eventKindName(AlertEvent::Kind kind) {
   switch (kind) {
-    case AlertEvent::Kind::kFired: return "fired";
-    case AlertEvent::Kind::kEscalated: return "escalated";
-    case AlertEvent::Kind::kDeescalated: return "deescalated";
-    case AlertEvent::Kind::kResolved: return "resolved";
+    case AlertEvent::Kind::kFired:
+      return "fired";
+    case AlertEvent::Kind::kEscalated:
+      return "escalated";
+    case AlertEvent::Kind::kDeescalated:
+      return "deescalated";
+    case AlertEvent::Kind::kResolved:
+      return "resolved";
   }
   return "fired";
 }
@@ -41,7 +45,7 @@ struct Evaluator::Instance {
 Evaluator::~Evaluator() = default;
 
 StatusOr<std::unique_ptr<Evaluator>> Evaluator::create(std::vector<RuleConfig> rules,
-                                                      std::string ns, Duration tick) {
+                                                       std::string ns, Duration tick) {
   std::unique_ptr<Evaluator> evaluator(new Evaluator());
   for (const RuleConfig& rule : rules) {
     if (!rule.warning && !rule.critical && !rule.dynamic) {
@@ -181,18 +185,20 @@ std::vector<AlertEvent> Evaluator::evaluate(const std::vector<observe::PromSampl
       const double v = sample.value;
       in.alert.value = v;
       if (rule.min_samples > 0) {
-        auto it = window_requests.find({series_labels["model"], series_labels["version"],
-                                        series_labels["window"]});
+        auto it = window_requests.find(
+            {series_labels["model"], series_labels["version"], series_labels["window"]});
         if (it == window_requests.end() || it->second < rule.min_samples) {
           continue;  // Too few requests to judge: keep the state as it is.
         }
       }
       // Thresholds: static tiers, or the dynamic band learned from this series' history.
-      std::optional<double> warning = rule.warning;
-      std::optional<double> critical = rule.critical;
+      // NaN: no such tier.
+      double warning = rule.warning.value_or(NAN);
+      double critical = rule.critical.value_or(NAN);
       if (rule.dynamic) {
         const DynamicBand& band = *rule.dynamic;
-        const double n = std::max(1.0, static_cast<double>(band.window / std::max(tick_, Duration(1))));
+        const double n =
+            std::max(1.0, static_cast<double>(band.window / std::max(tick_, Duration(1))));
         double center = NAN;
         double spread = NAN;
         if (band.method == DynamicBand::Method::kEwma) {
@@ -214,11 +220,17 @@ std::vector<AlertEvent> Evaluator::evaluate(const std::vector<observe::PromSampl
           const double w = center + sign * band.k_warning * spread;
           const double c = center + sign * band.k_critical * spread;
           // A band never alerts on values the static tiers call normal.
-          warning = rule.warning ? (rule.below ? std::min(w, *rule.warning) : std::max(w, *rule.warning)) : w;
-          critical = rule.critical ? (rule.below ? std::min(c, *rule.critical) : std::max(c, *rule.critical)) : c;
+          auto floor = [&](double band_value, std::optional<double> fixed) {
+            if (!fixed) {
+              return band_value;
+            }
+            return rule.below ? std::min(band_value, *fixed) : std::max(band_value, *fixed);
+          };
+          warning = floor(w, rule.warning);
+          critical = floor(c, rule.critical);
         } else {
-          warning.reset();
-          critical.reset();
+          warning = NAN;
+          critical = NAN;
         }
         // Learn from the value (after judging it, so an anomaly does not hide itself at once).
         const double alpha = 2.0 / (n + 1.0);
@@ -236,11 +248,10 @@ std::vector<AlertEvent> Evaluator::evaluate(const std::vector<observe::PromSampl
         }
         ++in.observations;
       }
-      auto beyond = [&](std::optional<double> threshold, double margin) {
-        if (!threshold) {
+      auto beyond = [&](double t, double margin) {
+        if (std::isnan(t)) {
           return false;
         }
-        const double t = *threshold;
         const double slack = std::fabs(t) * margin;
         return rule.below ? v < t - slack : v > t + slack;
       };
@@ -259,7 +270,7 @@ std::vector<AlertEvent> Evaluator::evaluate(const std::vector<observe::PromSampl
         } else if (desired == Severity::kNone && beyond(warning, h)) {
           desired = Severity::kWarning;
         } else if (desired == Severity::kNone && in.alert.severity == Severity::kCritical &&
-                   !warning && beyond(critical, h)) {
+                   std::isnan(warning) && beyond(critical, h)) {
           desired = Severity::kCritical;
         }
       }
@@ -289,9 +300,9 @@ std::vector<AlertEvent> Evaluator::evaluate(const std::vector<observe::PromSampl
           const Severity previous = alert.severity;
           alert.severity = desired;
           relabel(desired);
-          events.push_back({desired > previous ? AlertEvent::Kind::kEscalated
-                                               : AlertEvent::Kind::kDeescalated,
-                            alert, previous});
+          events.push_back(
+              {desired > previous ? AlertEvent::Kind::kEscalated : AlertEvent::Kind::kDeescalated,
+               alert, previous});
         } else {
           relabel(desired);
           in.pending = Severity::kNone;

@@ -25,7 +25,7 @@ namespace dw::detect {
 struct AlertEvent {
   enum class Kind { kFired, kEscalated, kDeescalated, kResolved };
   Kind kind;
-  Alert alert;           // As it is after the change.
+  Alert alert;  // As it is after the change.
   Severity previous = Severity::kNone;
 };
 std::string_view eventKindName(AlertEvent::Kind kind);
@@ -33,8 +33,8 @@ std::string_view eventKindName(AlertEvent::Kind kind);
 class Evaluator {
  public:
   // `ns` names the companion series for min_samples (<ns>_window_requests).
-  static StatusOr<std::unique_ptr<Evaluator>> create(std::vector<RuleConfig> rules,
-                                                     std::string ns, Duration tick);
+  static StatusOr<std::unique_ptr<Evaluator>> create(std::vector<RuleConfig> rules, std::string ns,
+                                                     Duration tick);
   ~Evaluator();
 
   // Evaluates every rule on `samples` at `now`; returns what changed.

@@ -37,8 +37,8 @@ std::vector<Notification> Grouper::update(const std::vector<Alert>& alerts, Time
         group.changed = true;
       }
     } else {
-      const bool differs = member->second.state != alert.state ||
-                           member->second.severity != alert.severity;
+      const bool differs =
+          member->second.state != alert.state || member->second.severity != alert.severity;
       member->second = alert;
       group.changed = group.changed || differs;
     }

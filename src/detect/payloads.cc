@@ -31,12 +31,13 @@ std::string alertmanagerAlertsJson(const std::vector<Alert>& alerts, TimePoint n
   json out = json::array();
   for (const Alert& alert : alerts) {
     const bool resolved = alert.state == AlertState::kResolved;
-    out.push_back({{"labels", labelsJson(alert.labels)},
-                   {"annotations", labelsJson(alert.annotations)},
-                   {"startsAt", rfc3339(alert.active_since)},
-                   {"endsAt", rfc3339(resolved ? alert.resolved_at
-                                               : now + std::chrono::duration_cast<Clock::duration>(lease))},
-                   {"generatorURL", generator_url}});
+    out.push_back(
+        {{"labels", labelsJson(alert.labels)},
+         {"annotations", labelsJson(alert.annotations)},
+         {"startsAt", rfc3339(alert.active_since)},
+         {"endsAt", rfc3339(resolved ? alert.resolved_at
+                                     : now + std::chrono::duration_cast<Clock::duration>(lease))},
+         {"generatorURL", generator_url}});
   }
   return dump(out);
 }
@@ -53,7 +54,7 @@ std::string webhookJson(const Notification& notification, const std::string& rec
       for (auto it = common.begin(); it != common.end();) {
         auto other = alert.labels.find(it->first);
         it = other == alert.labels.end() || other->second != it->second ? common.erase(it)
-                                                                         : std::next(it);
+                                                                        : std::next(it);
       }
     }
     const bool resolved = alert.state == AlertState::kResolved;

@@ -30,7 +30,8 @@ StatusOr<std::pair<std::string, std::vector<Matcher>>> parseSelector(std::string
       break;
     }
     size_t start = i;
-    while (i < body.size() && (std::isalnum(static_cast<unsigned char>(body[i])) || body[i] == '_')) {
+    while (i < body.size() &&
+           (std::isalnum(static_cast<unsigned char>(body[i])) || body[i] == '_')) {
       ++i;
     }
     Matcher m;
@@ -48,7 +49,8 @@ StatusOr<std::pair<std::string, std::vector<Matcher>>> parseSelector(std::string
       m.op = Matcher::Op::kEqual;
       i += 1;
     } else {
-      return invalidArgument(fmt::format("'{}': expected =, !=, =~ or !~ after '{}'", text, m.label));
+      return invalidArgument(
+          fmt::format("'{}': expected =, !=, =~ or !~ after '{}'", text, m.label));
     }
     if (m.label.empty() || i >= body.size() || body[i] != '"') {
       return invalidArgument(fmt::format("'{}': a matcher needs a label and a quoted value", text));
@@ -78,8 +80,9 @@ std::vector<RuleConfig> defaultRules(const std::string& ns, const std::string& w
     r.critical = 0.8;
     r.for_duration = std::chrono::seconds(30);
     r.min_samples = 20;
-    r.annotations = {{"summary", "P99 latency of {{ $labels.model }} {{ $labels.version }} is "
-                                 "{{ $value }} s over {{ $labels.window }}"}};
+    r.annotations = {{"summary",
+                      "P99 latency of {{ $labels.model }} {{ $labels.version }} is "
+                      "{{ $value }} s over {{ $labels.window }}"}};
     add(r);
   }
   {
@@ -90,8 +93,9 @@ std::vector<RuleConfig> defaultRules(const std::string& ns, const std::string& w
     r.critical = 0.5;
     r.for_duration = std::chrono::seconds(30);
     r.group_by = {"alertname", "model", "feature"};
-    r.annotations = {{"summary", "Input {{ $labels.feature }} of {{ $labels.model }} drifted: "
-                                 "KL {{ $value }} against the baseline"}};
+    r.annotations = {{"summary",
+                      "Input {{ $labels.feature }} of {{ $labels.model }} drifted: "
+                      "KL {{ $value }} against the baseline"}};
     add(r);
   }
   {
@@ -135,7 +139,8 @@ std::vector<RuleConfig> defaultRules(const std::string& ns, const std::string& w
     r.warning = 0.3;
     r.critical = 0.5;
     r.for_duration = std::chrono::minutes(1);
-    r.annotations = {{"summary", "{{ $value }} of {{ $labels.model }}'s answers have low confidence"}};
+    r.annotations = {
+        {"summary", "{{ $value }} of {{ $labels.model }}'s answers have low confidence"}};
     add(r);
   }
   {
@@ -146,8 +151,9 @@ std::vector<RuleConfig> defaultRules(const std::string& ns, const std::string& w
     r.critical = 0.5;
     r.for_duration = std::chrono::seconds(15);
     r.group_by = {"alertname", "model", "version"};
-    r.annotations = {{"summary", "Replica {{ $labels.replica }} of {{ $labels.model }} "
-                                 "{{ $labels.version }} fails its health checks"}};
+    r.annotations = {{"summary",
+                      "Replica {{ $labels.replica }} of {{ $labels.model }} "
+                      "{{ $labels.version }} fails its health checks"}};
     add(r);
   }
   {

@@ -368,6 +368,7 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
   }
 
   DW_RETURN_IF_ERROR(map.string("state_dir", &config.state_dir));
+  config.alerting = map.get("alerting");
   DW_RETURN_IF_ERROR(parseObserve(map, &config.observe));
 
   YAML::Node models = map.get("models");

@@ -6,6 +6,8 @@
 // Thread contract: values; a loaded config is immutable and shared by copy or shared_ptr.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -105,6 +107,9 @@ struct GatewayConfig {
   RetryConfig retry;
   observe::ObserveConfig observe;
   std::string state_dir = "var";  // The SQLite state file lives here (deepwatch.db).
+  // Sections that layers above the gateway read (src/detect: `alerting`), kept as parsed YAML so
+  // that their errors still name file:line:column.
+  YAML::Node alerting;
   std::vector<ModelConfig> models;
 };
 

@@ -97,6 +97,10 @@ void Gateway::startTicks() {
       return;
     }
     aggregator_->tick();
+    const auto now = std::chrono::system_clock::now();
+    for (const TickHook& hook : tick_hooks_) {
+      hook(now);
+    }
     tick_timer_->expires_at(tick_timer_->expiry() + config_.observe.granularity);
     tick_timer_->async_wait(*tick);
   };
@@ -313,6 +317,9 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
   if (auto snapshot = aggregator_->snapshot()) {
     observe::writeObserved(w, *snapshot, ns);
   }
+  for (const auto& source : metrics_sources_) {
+    source(w);
+  }
   static constexpr const char* kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
   w.family(name("gateway_responses_total"), "counter",
            "Responses to API requests by model and status class.");
@@ -512,6 +519,12 @@ asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
           exchange, static_cast<http::status>(httpStatusFor(status.code())), kJson,
           net::openAiErrorJson(status.message(), "invalid_request_error", "", ""));
     }
+  } else if (auto route = std::find_if(admin_routes_.begin(), admin_routes_.end(),
+                                       [&](const auto& r) { return path.starts_with(r.first); });
+             route != admin_routes_.end()) {
+    AdminReply reply = onControl([&] { return route->second(request); });
+    co_await net::respondText(exchange, static_cast<http::status>(reply.status), kJson,
+                              std::move(reply.body));
   } else if (path.starts_with("/admin/v1/baselines/")) {
     co_await handleBaseline(exchange, std::string(path.substr(20)));
   } else if (path == "/admin/v1/reload" && request.method() == http::verb::post) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,29 @@ class Gateway {
 
   uint16_t apiPort() const { return api_->port(); }
   uint16_t adminPort() const { return admin_->port(); }
+
+  // Extension points for the layers above (detect, control); set before start(). Hooks and
+  // admin routes run on the control thread; metrics sources on the scraping thread.
+  using TickHook = std::function<void(std::chrono::system_clock::time_point)>;
+  struct AdminReply {
+    int status = 200;
+    std::string body;
+  };
+  using AdminRoute = std::function<AdminReply(const net::Request&)>;
+  void addTickHook(TickHook hook) { tick_hooks_.push_back(std::move(hook)); }
+  void addAdminRoute(std::string prefix, AdminRoute route) {
+    admin_routes_.emplace_back(std::move(prefix), std::move(route));
+  }
+  void addMetricsSource(std::function<void(observe::ExpositionWriter&)> source) {
+    metrics_sources_.push_back(std::move(source));
+  }
+  // The exposition in the Prometheus text format (what the rules are evaluated on).
+  std::string metricsText() const {
+    return renderMetrics(observe::ExpositionFormat::kPrometheusText);
+  }
+  asio::io_context& controlContext() { return control_io_; }
+  store::Database& database() { return *database_; }
+  const GatewayConfig& config() const { return config_; }
 
   void start();
   // Reloads the configuration file. A bad file keeps the running configuration; the returned
@@ -86,6 +110,9 @@ class Gateway {
   std::unique_ptr<asio::steady_timer> tick_timer_;
   std::unique_ptr<store::Database> database_;
   std::optional<store::BaselineStore> baselines_;
+  std::vector<TickHook> tick_hooks_;
+  std::vector<std::pair<std::string, AdminRoute>> admin_routes_;
+  std::vector<std::function<void(observe::ExpositionWriter&)>> metrics_sources_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> reloads_ok_{0};
   std::atomic<uint64_t> reloads_failed_{0};

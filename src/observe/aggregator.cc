@@ -240,6 +240,19 @@ WindowStats Aggregator::stats(const std::vector<double>& sums, int) const {
       }
     }
   }
+  if (out.requests >= config_.min_samples) {
+    double errors = 0;
+    for (int e = 0; e < kEndpoints; ++e) {
+      for (int c = 0; c + 1 < kCodeSlots; ++c) {
+        if (kTrackedCodes[c] >= 500) {
+          for (int stream = 0; stream < 2; ++stream) {
+            errors += sums[layout.requests(static_cast<Endpoint>(e), c, stream == 1)];
+          }
+        }
+      }
+    }
+    out.error_ratio = errors / out.requests;
+  }
   out.p50 = quantile(sums, layout.duration(0), latency, 0.50);
   out.p95 = quantile(sums, layout.duration(0), latency, 0.95);
   out.p99 = quantile(sums, layout.duration(0), latency, 0.99);

@@ -39,6 +39,7 @@ struct WindowStats {
   double abnormal_ratio = NAN;                            // Abnormal inputs / inputs (R1.1).
   double low_confidence_ratio = NAN;  // Low-confidence answers / scored answers (R1.2).
   double mean_confidence = NAN;
+  double error_ratio = NAN;  // 5xx answers / requests.
 };
 
 // Drift of one feature against the baseline; NaN where it does not apply or lacks samples.

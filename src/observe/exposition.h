@@ -6,10 +6,12 @@
 // Thread contract: an ExpositionWriter is used by one thread.
 #pragma once
 
+#include <deque>
 #include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -45,7 +47,6 @@ class ExpositionWriter {
   void sampleList(std::string_view name, const std::vector<Label>& labels, double value);
   void histogram(std::string_view name, Labels labels, const stats::BucketHistogram& histogram);
 
-  const std::string& text() const { return out_; }
   // The exposition, terminated as its format requires (OpenMetrics: "# EOF").
   std::string release();
 
@@ -54,8 +55,15 @@ class ExpositionWriter {
                    std::string_view extra_value = {});
   void writeValue(double value);
 
+  // Points the output at the family a sample belongs to (by name, or minus _bucket, _sum,
+  // _count); samples of undeclared families go last.
+  void select(std::string_view sample_name);
+
   ExpositionFormat format_;
-  std::string out_;
+  std::deque<std::string> families_;  // Header and samples of each family, in declaration order.
+  std::unordered_map<std::string, size_t> index_;
+  std::string loose_;
+  std::string* out_ = &loose_;
 };
 
 }  // namespace dw::observe

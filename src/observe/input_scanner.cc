@@ -1,5 +1,7 @@
 #include "observe/input_scanner.h"
 
+#include <algorithm>
+
 #include "base/hash.h"
 #include "base/utf8.h"
 
@@ -38,7 +40,12 @@ void InputScanner::addText(std::string_view text) {
     tokens_ += static_cast<uint32_t>(text.size() / 4);
     return;
   }
-  const size_t budget = limits_->scan_bytes - scanned_bytes_;
+  size_t budget = std::min<size_t>(limits_->scan_bytes - scanned_bytes_, text.size());
+  // Never cut a character in two: back off to the start of a UTF-8 sequence.
+  while (budget > 0 && budget < text.size() &&
+         (static_cast<unsigned char>(text[budget]) & 0xC0) == 0x80) {
+    --budget;
+  }
   const std::string_view examined = text.substr(0, budget);
   scanned_bytes_ += static_cast<uint32_t>(examined.size());
   for (size_t pos = 0; pos < examined.size();) {

@@ -161,6 +161,17 @@ void writeObserved(ExpositionWriter& w, const MetricsSnapshot& snapshot, const s
       }
     }
   }
+  w.family(name("window_requests"), "gauge", "Requests answered in a sliding window.");
+  w.family(name("error_ratio"), "gauge", "5xx answers / requests in a sliding window.");
+  for (const SeriesStats& s : snapshot.series) {
+    for (size_t win = 0; win < snapshot.window_names.size(); ++win) {
+      const std::vector<Label> l = {{"model", s.name.model},
+                                    {"version", s.name.version},
+                                    {"window", snapshot.window_names[win]}};
+      w.sampleList(name("window_requests"), l, s.windows[win].requests);
+      writeGauge(w, name("error_ratio"), l, s.windows[win].error_ratio);
+    }
+  }
   // The autoscaling signal of R3: requests per second over the shortest window, per model.
   w.family(name("inference_qps"), "gauge", "Requests per second over the shortest window.");
   for (const ModelStats& m : snapshot.models) {

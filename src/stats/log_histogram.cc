@@ -14,7 +14,9 @@ LogBuckets::LogBuckets(double relative_accuracy, double min_value, double max_va
   const int low = static_cast<int>(std::ceil(std::log(min_value) * inv_log_gamma_));
   const int high = static_cast<int>(std::ceil(std::log(max_value) * inv_log_gamma_));
   offset_ = low - 1;
-  count_ = high - offset_ + 1;
+  // Regular buckets 1 .. high - offset_; one more, the last, holds values at or above max_value,
+  // so no regular bucket is read back as max_value.
+  count_ = high - offset_ + 2;
 }
 
 double LogBuckets::value(int index) const {

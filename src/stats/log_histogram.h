@@ -31,7 +31,7 @@ class LogBuckets {
       return count_ - 1;
     }
     const int i = static_cast<int>(std::ceil(std::log(value) * inv_log_gamma_)) - offset_;
-    return i < 1 ? 1 : (i >= count_ - 1 ? count_ - 1 : i);
+    return i < 1 ? 1 : (i > count_ - 2 ? count_ - 2 : i);
   }
   // The value a bucket stands for: within relative_accuracy of every value it holds.
   double value(int index) const;

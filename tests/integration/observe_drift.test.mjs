@@ -6,7 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startModel, startGateway, modelConfig, postJson, metricValue } from '../lib/harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, startModel, startGateway, modelConfig, postJson, metricValue } from '../lib/harness.mjs';
 
 const CATEGORIES = ['chinese', 'tang300', 'computers', 'science', 'people', 'politics', 'work', 'art'];
 const WINDOW_SECONDS = 3;
@@ -129,4 +133,15 @@ test('baselines export as JSON, import back, and survive a restart in SQLite', a
   assert.equal(bad.status, 400);
   const unknown = await fetch(`${gateway.admin}/admin/v1/baselines/nope`, { method: 'POST' });
   assert.equal(unknown.status, 404);
+
+  // The same through the command line.
+  const file = join(mkdtempSync(join(tmpdir(), 'dw-baseline-')), 'fortune.json');
+  const exportRun = spawnSync(BIN, ['baseline', '--admin', gateway.admin, 'export', '--model', 'fortune', '-o', file], { encoding: 'utf8' });
+  assert.equal(exportRun.status, 0, exportRun.stderr);
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).model, 'fortune');
+  const importRun = spawnSync(BIN, ['baseline', '--admin', gateway.admin, 'import', '--model', 'fortune', '-f', file], { encoding: 'utf8' });
+  assert.equal(importRun.status, 0, importRun.stderr);
+  const failing = spawnSync(BIN, ['baseline', '--admin', gateway.admin, 'capture', '--model', 'nope'], { encoding: 'utf8' });
+  assert.equal(failing.status, 1);
+  assert.match(failing.stderr, /HTTP 404/);
 });

@@ -14,7 +14,7 @@ namespace {
 TEST(ExpositionWriterTest, FamilyWritesHelpAndType) {
   ExpositionWriter writer;
   writer.family("dw_requests_total", "counter", "Requests served.");
-  EXPECT_EQ(writer.text(),
+  EXPECT_EQ(writer.release(),
             "# HELP dw_requests_total Requests served.\n"
             "# TYPE dw_requests_total counter\n");
 }
@@ -24,7 +24,7 @@ TEST(ExpositionWriterTest, SampleWritesLabelsInOrder) {
   writer.family("dw_requests_total", "counter", "Requests served.");
   writer.sample("dw_requests_total", {{"route", "chat"}, {"code", "200"}}, 5);
   writer.sample("dw_requests_total", {{"route", "embed"}, {"code", "429"}}, 0);
-  EXPECT_EQ(writer.text(),
+  EXPECT_EQ(writer.release(),
             "# HELP dw_requests_total Requests served.\n"
             "# TYPE dw_requests_total counter\n"
             "dw_requests_total{route=\"chat\",code=\"200\"} 5\n"
@@ -34,7 +34,7 @@ TEST(ExpositionWriterTest, SampleWritesLabelsInOrder) {
 TEST(ExpositionWriterTest, SampleWithoutLabelsHasNoBraces) {
   ExpositionWriter writer;
   writer.sample("dw_up", {}, 1);
-  EXPECT_EQ(writer.text(), "dw_up 1\n");
+  EXPECT_EQ(writer.release(), "dw_up 1\n");
 }
 
 TEST(ExpositionWriterTest, WritesFractionalAndSpecialValues) {
@@ -44,20 +44,20 @@ TEST(ExpositionWriterTest, WritesFractionalAndSpecialValues) {
   writer.sample("c", {}, std::numeric_limits<double>::infinity());
   writer.sample("d", {}, -std::numeric_limits<double>::infinity());
   writer.sample("e", {}, std::numeric_limits<double>::quiet_NaN());
-  EXPECT_EQ(writer.text(), "a 0.25\nb -3\nc +Inf\nd -Inf\ne NaN\n");
+  EXPECT_EQ(writer.release(), "a 0.25\nb -3\nc +Inf\nd -Inf\ne NaN\n");
 }
 
 TEST(ExpositionWriterTest, EscapesLabelValues) {
   ExpositionWriter writer;
   writer.sample("dw_info", {{"path", "C:\\dir"}, {"quote", "say \"hi\""}, {"text", "a\nb"}}, 1);
-  EXPECT_EQ(writer.text(),
+  EXPECT_EQ(writer.release(),
             "dw_info{path=\"C:\\\\dir\",quote=\"say \\\"hi\\\"\",text=\"a\\nb\"} 1\n");
 }
 
 TEST(ExpositionWriterTest, HelpEscapesBackslashAndNewlineButNotQuotes) {
   ExpositionWriter writer;
   writer.family("m", "gauge", "A \"quoted\" C:\\path\nsecond line");
-  EXPECT_EQ(writer.text(),
+  EXPECT_EQ(writer.release(),
             "# HELP m A \"quoted\" C:\\\\path\\nsecond line\n"
             "# TYPE m gauge\n");
 }
@@ -71,7 +71,7 @@ TEST(ExpositionWriterTest, HistogramEmitsCumulativeBucketsSumAndCount) {
   ExpositionWriter writer;
   writer.family("dw_latency_seconds", "histogram", "Latency.");
   writer.histogram("dw_latency_seconds", {{"model", "m"}}, histogram);
-  EXPECT_EQ(writer.text(),
+  EXPECT_EQ(writer.release(),
             "# HELP dw_latency_seconds Latency.\n"
             "# TYPE dw_latency_seconds histogram\n"
             "dw_latency_seconds_bucket{model=\"m\",le=\"0.5\"} 2\n"
@@ -87,7 +87,7 @@ TEST(ExpositionWriterTest, HistogramWithoutLabelsPutsOnlyLeInBraces) {
   stats::BucketHistogram histogram(bounds);
   ExpositionWriter writer;
   writer.histogram("h", {}, histogram);
-  EXPECT_EQ(writer.text(),
+  EXPECT_EQ(writer.release(),
             "h_bucket{le=\"1\"} 0\n"
             "h_bucket{le=\"+Inf\"} 0\n"
             "h_sum 0\n"
