@@ -14,5 +14,6 @@ using Action = std::function<int()>;
 void addModelCommand(CLI::App& app, Action* action);
 void addServeCommand(CLI::App& app, Action* action);
 void addBaselineCommand(CLI::App& app, Action* action);
+void addAlertsCommand(CLI::App& app, Action* action);
 
 }  // namespace dw::app

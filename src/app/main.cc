@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   dw::app::addServeCommand(app, &action);
   dw::app::addModelCommand(app, &action);
   dw::app::addBaselineCommand(app, &action);
+  dw::app::addAlertsCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
