@@ -28,14 +28,15 @@ int runServe(const ServeFlags& flags) {
     std::fprintf(stderr, "deepwatch serve: %s\n", config.status().message().c_str());
     return 2;
   }
-  if (flags.check) {
-    std::printf("%s: valid (%zu models)\n", flags.config.c_str(), config->models.size());
-    return 0;
-  }
   auto alerting_config = detect::parseAlertingConfig(config->alerting, config->file);
   if (!alerting_config.ok()) {
     std::fprintf(stderr, "deepwatch serve: %s\n", alerting_config.status().message().c_str());
     return 2;
+  }
+  if (flags.check) {
+    std::printf("%s: valid (%zu models, %zu alerting rules configured)\n", flags.config.c_str(),
+                config->models.size(), alerting_config->rules.size());
+    return 0;
   }
   const std::string ns = config->observe.ns;
   const std::string first_window = formatDuration(config->observe.windows.front());
