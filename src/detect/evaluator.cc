@@ -227,7 +227,8 @@ std::vector<AlertEvent> Evaluator::evaluate(const std::vector<observe::PromSampl
             return rule.below ? std::min(band_value, *fixed) : std::max(band_value, *fixed);
           };
           warning = floor(w, rule.warning);
-          critical = floor(c, rule.critical);
+          // Without a static critical tier, the static warning floors both bands.
+          critical = floor(c, rule.critical ? rule.critical : rule.warning);
         } else {
           warning = NAN;
           critical = NAN;
@@ -330,7 +331,12 @@ std::vector<AlertEvent> Evaluator::evaluate(const std::vector<observe::PromSampl
       }
     }
   }
-  // A firing alert whose series disappeared resolves, as Prometheus resolves it.
+  // A firing alert whose series disappeared resolves, as Prometheus resolves it; the state of a
+  // series gone and inactive is forgotten, so that series which come and go (replicas) do not
+  // grow the map.
+  std::erase_if(instances_, [](const auto& item) {
+    return !item.second->seen && item.second->alert.state == AlertState::kInactive;
+  });
   for (auto& [key, instance] : instances_) {
     if (!instance->seen && instance->alert.state == AlertState::kFiring) {
       instance->alert.state = AlertState::kResolved;
