@@ -15,5 +15,6 @@ void addModelCommand(CLI::App& app, Action* action);
 void addServeCommand(CLI::App& app, Action* action);
 void addBaselineCommand(CLI::App& app, Action* action);
 void addAlertsCommand(CLI::App& app, Action* action);
+void addLoadCommand(CLI::App& app, Action* action);
 
 }  // namespace dw::app

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   dw::app::addModelCommand(app, &action);
   dw::app::addBaselineCommand(app, &action);
   dw::app::addAlertsCommand(app, &action);
+  dw::app::addLoadCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
