@@ -3,7 +3,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "app/process.h"
@@ -124,6 +127,59 @@ int runEval(const std::string& version, const std::string& fortune_dir, bool jso
   return 0;
 }
 
+// Writes the held-out fortunes as a golden set (one JSON object per line) for the controller's
+// probes: classification requests with the expected label.
+int runGoldenSet(const std::string& version, const std::string& fortune_dir,
+                 const std::string& out_path, size_t count) {
+  auto recipe = model::findRecipe(version);
+  if (!recipe.ok()) {
+    std::fprintf(stderr, "deepwatch model goldenset: %s\n", recipe.status().message().c_str());
+    return 2;
+  }
+  auto corpus = model::loadCorpus(fortune_dir, recipe->categories, recipe->max_per_category);
+  if (!corpus.ok()) {
+    std::fprintf(stderr, "deepwatch model goldenset: %s\n", corpus.status().message().c_str());
+    return 1;
+  }
+  const model::Split split =
+      model::splitHeldOut(corpus->documents, recipe->split_seed, recipe->held_out_fraction);
+  std::ofstream out(out_path, std::ios::binary);
+  if (!out) {
+    std::fprintf(stderr, "deepwatch model goldenset: cannot write %s\n", out_path.c_str());
+    return 1;
+  }
+  // Round-robin over the categories, so that any prefix of the set (and any random sample of
+  // it) has every category in about equal measure.
+  std::vector<std::vector<const model::Document*>> by_label(corpus->categories.size());
+  for (const model::Document& doc : split.test) {
+    by_label[doc.label].push_back(&doc);
+  }
+  std::vector<const model::Document*> ordered;
+  for (size_t round = 0; ordered.size() < split.test.size(); ++round) {
+    for (const auto& docs : by_label) {
+      if (round < docs.size()) {
+        ordered.push_back(docs[round]);
+      }
+    }
+  }
+  size_t written = 0;
+  for (const model::Document* doc_ptr : ordered) {
+    const model::Document& doc = *doc_ptr;
+    if (written >= count) {
+      break;
+    }
+    nlohmann::json entry = {{"messages",
+                             {{{"role", "system"}, {"content", "classify"}},
+                              {{"role", "user"}, {"content", doc.text}}}},
+                            {"expected", corpus->categories[doc.label]},
+                            {"match", "exact"}};
+    out << entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    ++written;
+  }
+  std::fprintf(stderr, "wrote %zu probes to %s\n", written, out_path.c_str());
+  return out ? 0 : 1;
+}
+
 }  // namespace
 
 void addModelCommand(CLI::App& app, Action* action) {
@@ -201,6 +257,20 @@ void addModelCommand(CLI::App& app, Action* action) {
       ->capture_default_str();
   eval->add_flag("--json", *json, "Print one JSON object");
   eval->callback([=] { *action = [=] { return runEval(*version, *fortune_dir, *json); }; });
+
+  auto golden_out = std::make_shared<std::string>();
+  auto golden_count = std::make_shared<size_t>(2000);
+  CLI::App* golden = model->add_subcommand(
+      "goldenset", "Write the held-out fortunes as a golden set for the controller's probes");
+  golden->add_option("--version", *version, "Version id (the split is the same for all)")
+      ->capture_default_str();
+  golden->add_option("--fortune-dir", *fortune_dir, "Where the fortune files are")
+      ->capture_default_str();
+  golden->add_option("-o,--out", *golden_out, "The JSONL file to write")->required();
+  golden->add_option("--count", *golden_count, "At most this many probes")->capture_default_str();
+  golden->callback([=] {
+    *action = [=] { return runGoldenSet(*version, *fortune_dir, *golden_out, *golden_count); };
+  });
 }
 
 }  // namespace dw::app

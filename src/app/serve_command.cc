@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "app/process.h"
 #include "base/log.h"
+#include "control/controller.h"
 #include "detect/alerting.h"
 #include "gateway/gateway.h"
 
@@ -31,6 +32,11 @@ int runServe(const ServeFlags& flags) {
   auto alerting_config = detect::parseAlertingConfig(config->alerting, config->file);
   if (!alerting_config.ok()) {
     std::fprintf(stderr, "deepwatch serve: %s\n", alerting_config.status().message().c_str());
+    return 2;
+  }
+  auto control_config = control::parseControlConfig(config->control, config->file);
+  if (!control_config.ok()) {
+    std::fprintf(stderr, "deepwatch serve: %s\n", control_config.status().message().c_str());
     return 2;
   }
   if (flags.check) {
@@ -74,6 +80,21 @@ int runServe(const ServeFlags& flags) {
     return gateway::Gateway::AdminReply{200, alerts.alertsJson(limit)};
   });
   gw.addMetricsSource([&alerts, ns](observe::ExpositionWriter& w) { alerts.writeMetrics(w, ns); });
+  // The maintenance controller (R3-R5) acts on what detection and observation report.
+  std::unique_ptr<control::Controller> controller;
+  if (control_config->enabled) {
+    auto created = control::Controller::create(std::move(control_config).value(), gw);
+    if (!created.ok()) {
+      std::fprintf(stderr, "deepwatch serve: %s\n", created.status().toString().c_str());
+      return 2;
+    }
+    controller = std::move(created).value();
+    controller->setCriticalAlertCheck(
+        [&alerts](const std::string& model, const std::string& version) {
+          return alerts.criticalFiring(model, version);
+        });
+    controller->attach();
+  }
   gw.start();
   DW_LOG_INFO("gateway listening: api on port {}, admin on port {}", (*gateway)->apiPort(),
               (*gateway)->adminPort());
@@ -102,6 +123,9 @@ int runServe(const ServeFlags& flags) {
     DW_LOG_INFO("signal {}: draining", signal);
     (*gateway)->stop();
     alerts.stop();
+    if (controller) {
+      controller->stopProcesses();
+    }
     DW_LOG_INFO("drained; exiting");
     return 0;
   }

@@ -393,6 +393,21 @@ std::string Alerting::alertsJson(int history_limit) {
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+bool Alerting::criticalFiring(const std::string& model, const std::string& version) const {
+  for (const Alert& alert : evaluator_->alerts()) {
+    if (alert.state != AlertState::kFiring || alert.severity != Severity::kCritical) {
+      continue;
+    }
+    auto m = alert.labels.find("model");
+    auto v = alert.labels.find("version");
+    if (m != alert.labels.end() && m->second == model && v != alert.labels.end() &&
+        v->second == version) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void Alerting::writeMetrics(observe::ExpositionWriter& w, const std::string& ns) const {
   std::lock_guard lock(mutex_);
   w.family(ns + "_alerts_active", "gauge", "Firing alerts by rule and severity.");

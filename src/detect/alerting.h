@@ -65,6 +65,8 @@ class Alerting {
   // {"active": [...], "history": [...]} for GET /admin/v1/alerts.
   std::string alertsJson(int history_limit);
   void writeMetrics(observe::ExpositionWriter& writer, const std::string& ns) const;
+  // Whether a critical alert fires whose labels name this model and version (control thread).
+  bool criticalFiring(const std::string& model, const std::string& version) const;
 
  private:
   Alerting() = default;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -101,13 +102,66 @@ Status parseVersion(const YAML::Node& node, YamlPlace place, const std::string& 
   DW_RETURN_IF_ERROR(map.number("weight", 0, 1e9, &out->weight));
   out->upstream_model = model;
   DW_RETURN_IF_ERROR(map.string("upstream_model", &out->upstream_model));
+  if (map.has("launch")) {
+    DW_ASSIGN_OR_RETURN(YamlMap launch, YamlMap::make(map.get("launch"), map.placeOf("launch")));
+    DW_RETURN_IF_ERROR(launch.stringList("command", &out->launch.command));
+    if (out->launch.command.empty()) {
+      return yamlError(launch.placeOf("command"), launch.node(), "is required");
+    }
+    std::string ports;
+    DW_RETURN_IF_ERROR(launch.string("ports", &ports, true));
+    int first = 0;
+    int last = 0;
+    if (std::sscanf(ports.c_str(), "%d-%d", &first, &last) != 2 || first < 1 || last > 65535 ||
+        first > last) {
+      return yamlError(launch.placeOf("ports"), launch.get("ports"),
+                       "must be a port range such as 8101-8110");
+    }
+    out->launch.port_first = static_cast<uint16_t>(first);
+    out->launch.port_last = static_cast<uint16_t>(last);
+    int64_t replicas = out->launch.replicas;
+    DW_RETURN_IF_ERROR(launch.integer("replicas", 0, last - first + 1, &replicas));
+    out->launch.replicas = static_cast<int>(replicas);
+    DW_RETURN_IF_ERROR(launch.finish());
+  } else {
+    map.get("launch");
+  }
+  if (map.has("autoscale")) {
+    DW_ASSIGN_OR_RETURN(YamlMap a, YamlMap::make(map.get("autoscale"), map.placeOf("autoscale")));
+    AutoscaleConfig& as = out->autoscale;
+    as.enabled = true;
+    DW_RETURN_IF_ERROR(a.boolean("enabled", &as.enabled));
+    DW_RETURN_IF_ERROR(parseInt(a, "min", 0, 1000, &as.min_replicas));
+    DW_RETURN_IF_ERROR(parseInt(a, "max", 1, 1000, &as.max_replicas));
+    DW_RETURN_IF_ERROR(a.number("target_qps", 0.001, 1e9, &as.target_qps));
+    DW_RETURN_IF_ERROR(a.number("headroom", 0, 0.95, &as.headroom));
+    DW_RETURN_IF_ERROR(a.number("target_queue", 0, 1e9, &as.target_queue));
+    DW_RETURN_IF_ERROR(a.number("tolerance", 0, 1, &as.tolerance));
+    DW_RETURN_IF_ERROR(a.duration("interval", &as.interval));
+    DW_RETURN_IF_ERROR(a.duration("scale_down_stabilization", &as.scale_down_stabilization));
+    DW_RETURN_IF_ERROR(a.finish());
+    if (as.min_replicas > as.max_replicas) {
+      return yamlError(map.placeOf("autoscale"), map.get("autoscale"), "min must not exceed max");
+    }
+    if (!out->launch.enabled()) {
+      return yamlError(map.placeOf("autoscale"), map.get("autoscale"),
+                       "needs launch: only launched replicas can be scaled");
+    }
+    if (as.max_replicas > out->launch.port_last - out->launch.port_first + 1) {
+      return yamlError(map.placeOf("autoscale"), map.get("autoscale"),
+                       "max exceeds the launch port range");
+    }
+  } else {
+    map.get("autoscale");
+  }
   YAML::Node replicas = map.get("replicas");
   YamlPlace replicas_place = map.placeOf("replicas");
-  if (!replicas.IsSequence() || replicas.size() == 0) {
+  const bool has_replicas = replicas.IsSequence() && replicas.size() > 0;
+  if (!has_replicas && !out->launch.enabled()) {
     return yamlError(replicas_place, replicas.Mark().is_null() ? node : replicas,
-                     "must be a non-empty list of replicas");
+                     "must be a non-empty list of replicas (or the version needs launch)");
   }
-  for (size_t i = 0; i < replicas.size(); ++i) {
+  for (size_t i = 0; has_replicas && i < replicas.size(); ++i) {
     YamlPlace replica_place{place.file, fmt::format("{}[{}]", replicas_place.path, i)};
     DW_ASSIGN_OR_RETURN(YamlMap replica, YamlMap::make(replicas[i], replica_place));
     ReplicaConfig config;
@@ -369,6 +423,7 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
 
   DW_RETURN_IF_ERROR(map.string("state_dir", &config.state_dir));
   config.alerting = map.get("alerting");
+  config.control = map.get("control");
   DW_RETURN_IF_ERROR(parseObserve(map, &config.observe));
 
   YAML::Node models = map.get("models");
@@ -399,6 +454,14 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
                      "api and admin must listen on different ports");
   }
   return config;
+}
+
+ReplicaConfig launchedReplica(uint16_t port) {
+  ReplicaConfig replica;
+  replica.url = "http://127.0.0.1:" + std::to_string(port);
+  replica.host = "127.0.0.1";
+  replica.port = port;
+  return replica;
 }
 
 StatusOr<GatewayConfig> loadGatewayConfig(const std::string& path) {

@@ -73,12 +73,38 @@ struct ReplicaConfig {
   uint16_t port = 0;
 };
 
+// Replicas started as local processes by the controller's supervisor (the embedded default's
+// stand-in for Kubernetes). Their URLs are http://127.0.0.1:<port>, ports from the range.
+struct LaunchConfig {
+  std::vector<std::string> command;  // "{port}" in an argument is replaced by the port.
+  uint16_t port_first = 0;
+  uint16_t port_last = 0;
+  int replicas = 1;  // Started with the gateway.
+  bool enabled() const { return !command.empty(); }
+};
+
+// The HPA algorithm on a version's launched replicas (R3): desired = ceil(current x metric /
+// target), tolerance 0.1, the largest over metrics, scale-down stabilised.
+struct AutoscaleConfig {
+  bool enabled = false;
+  int min_replicas = 2;
+  int max_replicas = 10;
+  double target_qps = 500;  // Per replica (R3's averageValue).
+  double headroom = 0.3;    // Capacity kept for bursts (R9): scale at 70% of the target.
+  double target_queue = 0;  // Per replica waiting requests; 0: not a metric.
+  double tolerance = 0.1;
+  Duration interval = std::chrono::seconds(15);
+  Duration scale_down_stabilization = std::chrono::seconds(300);
+};
+
 struct VersionConfig {
   std::string id;
   Track track = Track::kStable;
-  double weight = 0;           // Share among the stable and canary versions of the model.
-  std::string upstream_model;  // The `model` sent upstream; default: the model's name.
-  std::vector<ReplicaConfig> replicas;
+  double weight = 0;                    // Share among the stable and canary versions of the model.
+  std::string upstream_model;           // The `model` sent upstream; default: the model's name.
+  std::vector<ReplicaConfig> replicas;  // Given as URLs, plus the launched ones while they run.
+  LaunchConfig launch;
+  AutoscaleConfig autoscale;
 };
 
 enum class StickyBy { kNone, kHeader, kApiKey };
@@ -110,8 +136,12 @@ struct GatewayConfig {
   // Sections that layers above the gateway read (src/detect: `alerting`), kept as parsed YAML so
   // that their errors still name file:line:column.
   YAML::Node alerting;
+  YAML::Node control;  // src/control.
   std::vector<ModelConfig> models;
 };
+
+// The replica entry of a launched process listening on `port` of 127.0.0.1.
+ReplicaConfig launchedReplica(uint16_t port);
 
 // Parses and validates a whole configuration. Errors name file:line:column and the key.
 StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::string& file);

@@ -191,7 +191,18 @@ Status Gateway::reload() {
   return onControl([&] { return applyConfig(std::move(loaded).value()); });
 }
 
+Status Gateway::mutate(const std::function<Status(GatewayConfig&)>& edit) {
+  GatewayConfig next = config_;
+  DW_RETURN_IF_ERROR(edit(next));
+  config_ = std::move(next);
+  routes_.publish(registry_.build(config_));
+  return okStatus();
+}
+
 Status Gateway::applyConfig(GatewayConfig config) {
+  for (const auto& hook : reload_hooks_) {
+    hook(config_, config);
+  }
   std::vector<std::string> fixed;
   if (config.api.host != config_.api.host || config.api.port != config_.api.port) {
     fixed.emplace_back("listeners.api");

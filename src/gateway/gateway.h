@@ -59,6 +59,19 @@ class Gateway {
   std::string metricsText() const {
     return renderMetrics(observe::ExpositionFormat::kPrometheusText);
   }
+  // Control thread: edits the running configuration (weights, tracks, the replicas of launched
+  // versions) and publishes a new routing snapshot at once.
+  Status mutate(const std::function<Status(GatewayConfig&)>& edit);
+  // Applied to a reloaded file before it replaces the running configuration, so that state the
+  // control plane owns (launched replicas, rollout weights) survives SIGHUP. Control thread.
+  void addReloadHook(
+      std::function<void(const GatewayConfig& running, GatewayConfig& loaded)> hook) {
+    reload_hooks_.push_back(std::move(hook));
+  }
+  std::shared_ptr<const RoutingTable> routes() const { return routes_.load(); }
+  std::shared_ptr<const observe::MetricsSnapshot> observed() const {
+    return aggregator_->snapshot();
+  }
   asio::io_context& controlContext() { return control_io_; }
   store::Database& database() { return *database_; }
   const GatewayConfig& config() const { return config_; }
@@ -111,6 +124,7 @@ class Gateway {
   std::unique_ptr<store::Database> database_;
   std::optional<store::BaselineStore> baselines_;
   std::vector<TickHook> tick_hooks_;
+  std::vector<std::function<void(const GatewayConfig&, GatewayConfig&)>> reload_hooks_;
   std::vector<std::pair<std::string, AdminRoute>> admin_routes_;
   std::vector<std::function<void(observe::ExpositionWriter&)>> metrics_sources_;
   std::atomic<bool> draining_{false};
