@@ -16,5 +16,6 @@ void addServeCommand(CLI::App& app, Action* action);
 void addBaselineCommand(CLI::App& app, Action* action);
 void addAlertsCommand(CLI::App& app, Action* action);
 void addLoadCommand(CLI::App& app, Action* action);
+void addCtlCommand(CLI::App& app, Action* action);
 
 }  // namespace dw::app

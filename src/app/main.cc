@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   dw::app::addBaselineCommand(app, &action);
   dw::app::addAlertsCommand(app, &action);
   dw::app::addLoadCommand(app, &action);
+  dw::app::addCtlCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

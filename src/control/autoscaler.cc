@@ -10,9 +10,10 @@ int Autoscaler::desired(const ScaleInputs& in, TimePoint now) {
   int proposal = in.current;
   auto metric = [&](double value, double target) {
     const double ratio = value / target;
-    if (std::fabs(ratio - 1.0) <= config_.tolerance) {
+    if (in.current > 0 && std::fabs(ratio - 1.0) <= config_.tolerance) {
       return in.current;  // Within the tolerance: no change for this metric.
     }
+    // From zero replicas (scaled to zero), the load as if on one replica: any load needs one.
     return static_cast<int>(std::ceil(current * ratio));
   };
   // Per-replica QPS against the target less the headroom.

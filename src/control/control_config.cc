@@ -2,9 +2,31 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "base/yaml_reader.h"
 
 namespace dw::control {
+
+namespace {
+
+// A duration key that must be longer than zero (a zero interval would spin).
+Status positiveDuration(YamlMap& map, std::string_view key, Duration* out) {
+  DW_RETURN_IF_ERROR(map.duration(key, out));
+  if (out->count() <= 0) {
+    return yamlError(map.placeOf(key), map.get(key), "must be longer than zero");
+  }
+  return okStatus();
+}
+
+// A whole percentage from 1 to 100, the whole text ("5.5" and "10%" are not).
+bool parsePercent(const std::string& text, int* out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  return ec == std::errc() && ptr == end && *out >= 1 && *out <= 100;
+}
+
+}  // namespace
 
 StatusOr<ControlConfig> parseControlConfig(const YAML::Node& node, const std::string& file) {
   ControlConfig config;
@@ -22,7 +44,7 @@ StatusOr<ControlConfig> parseControlConfig(const YAML::Node& node, const std::st
       ProbeConfig probe;
       DW_RETURN_IF_ERROR(p.string("model", &probe.model, true));
       DW_RETURN_IF_ERROR(p.string("file", &probe.file, true));
-      DW_RETURN_IF_ERROR(p.duration("interval", &probe.interval));
+      DW_RETURN_IF_ERROR(positiveDuration(p, "interval", &probe.interval));
       int64_t v = probe.per_round;
       DW_RETURN_IF_ERROR(p.integer("per_round", 1, 10000, &v));
       probe.per_round = static_cast<int>(v);
@@ -41,8 +63,8 @@ StatusOr<ControlConfig> parseControlConfig(const YAML::Node& node, const std::st
       DW_RETURN_IF_ERROR(r.stringList("steps", &steps));
       rc.steps.clear();
       for (const std::string& step : steps) {
-        const int percent = std::atoi(step.c_str());
-        if (percent <= 0 || percent > 100 || (!rc.steps.empty() && percent <= rc.steps.back())) {
+        int percent = 0;
+        if (!parsePercent(step, &percent) || (!rc.steps.empty() && percent <= rc.steps.back())) {
           return yamlError(r.placeOf("steps"), r.get("steps"),
                            "must be increasing percentages from 1 to 100");
         }
@@ -54,17 +76,21 @@ StatusOr<ControlConfig> parseControlConfig(const YAML::Node& node, const std::st
     } else {
       r.get("steps");
     }
-    DW_RETURN_IF_ERROR(r.duration("step_interval", &rc.step_interval));
+    DW_RETURN_IF_ERROR(positiveDuration(r, "step_interval", &rc.step_interval));
     int64_t v = rc.min_requests;
     DW_RETURN_IF_ERROR(r.integer("min_requests", 0, 1 << 30, &v));
     rc.min_requests = static_cast<int>(v);
+    v = rc.min_probes;
+    DW_RETURN_IF_ERROR(r.integer("min_probes", 1, 1 << 30, &v));
+    rc.min_probes = static_cast<int>(v);
     DW_RETURN_IF_ERROR(r.number("p99_ratio", 0.1, 100, &rc.p99_ratio));
+    DW_RETURN_IF_ERROR(r.duration("p99_slack", &rc.p99_slack));
     DW_RETURN_IF_ERROR(r.number("error_margin", 0, 1, &rc.error_margin));
     DW_RETURN_IF_ERROR(r.number("accuracy_margin", 0, 1, &rc.accuracy_margin));
     v = rc.max_failed_analyses;
     DW_RETURN_IF_ERROR(r.integer("max_failed_analyses", 1, 100, &v));
     rc.max_failed_analyses = static_cast<int>(v);
-    DW_RETURN_IF_ERROR(r.duration("ready_timeout", &rc.ready_timeout));
+    DW_RETURN_IF_ERROR(positiveDuration(r, "ready_timeout", &rc.ready_timeout));
     DW_RETURN_IF_ERROR(r.finish());
   }
   {

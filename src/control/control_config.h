@@ -15,8 +15,12 @@ namespace dw::control {
 struct RolloutConfig {
   std::vector<int> steps = {5, 10, 25, 50, 100};  // Canary traffic percentages (R4: from 5%).
   Duration step_interval = std::chrono::seconds(60);
-  int min_requests = 50;          // Per arm, in the analysis window, before judging.
-  double p99_ratio = 1.2;         // R4.1(c): canary P99 at most 1.2x the stable's.
+  int min_requests = 50;   // Per arm, in the analysis window, before judging.
+  int min_probes = 50;     // Answered probes of the canary before judging, when it is probed.
+  double p99_ratio = 1.2;  // R4.1(c): canary P99 at most 1.2x the stable's...
+  // ... or at most this much above it: below a few milliseconds a ratio measures the histogram
+  // buckets and scheduler noise, not the version.
+  Duration p99_slack = std::chrono::milliseconds(5);
   double error_margin = 0.01;     // Canary error ratio at most the stable's plus one point.
   double accuracy_margin = 0.05;  // Canary probe accuracy not lower than this below stable's.
   int max_failed_analyses = 1;    // Failed analyses that roll back.
@@ -27,7 +31,7 @@ struct RecoveryConfig {
   bool rollback_on_accuracy = true;  // L3.
   double accuracy_margin = 0.1;      // Below the version's accuracy when it became stable.
   int recent_probes = 30;            // The recent results compared (and the minimum to judge).
-  double confidence = 0.95;          // One-sided two-proportion z-test.
+  double confidence = 0.99;          // One-sided two-proportion z-test.
 };
 
 struct ControlConfig {

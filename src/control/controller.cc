@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,18 @@ const gateway::VersionRoute* findVersion(const gateway::ModelRoute& model, const
     }
   }
   return nullptr;
+}
+
+// Whether nothing listens on 127.0.0.1:port (another program, or a replica of an earlier run),
+// so that a launched replica does not fail to bind and restart forever.
+bool portFree(uint16_t port) {
+  net::error_code ec;
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io);
+  acceptor.open(asio::ip::tcp::v4(), ec);
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor.bind({asio::ip::make_address_v4("127.0.0.1"), port}, ec);
+  return !ec;
 }
 
 std::string stableOf(const gateway::ModelRoute& model) {
@@ -150,6 +163,10 @@ void Controller::attach() {
   gateway_.addAdminRoute("/admin/v1/rollouts",
                          [this](const net::Request& r) { return handleAdmin(r); });
   gateway_.addAdminRoute("/admin/v1/events",
+                         [this](const net::Request& r) { return handleAdmin(r); });
+  gateway_.addAdminRoute("/admin/v1/rollback",
+                         [this](const net::Request& r) { return handleAdmin(r); });
+  gateway_.addAdminRoute("/admin/v1/settings",
                          [this](const net::Request& r) { return handleAdmin(r); });
   gateway_.addAdminRoute("/admin/v1/scale",
                          [this](const net::Request& r) { return handleAdmin(r); });
@@ -235,7 +252,7 @@ Status Controller::launchReplicas(const std::string& model, const std::string& v
   for (int i = 0; i < count; ++i) {
     uint16_t port = 0;
     for (uint32_t p = config->launch.port_first; p <= config->launch.port_last; ++p) {
-      if (!supervisor_->has(static_cast<uint16_t>(p))) {
+      if (!supervisor_->has(static_cast<uint16_t>(p)) && portFree(static_cast<uint16_t>(p))) {
         port = static_cast<uint16_t>(p);
         break;
       }
@@ -343,6 +360,7 @@ void Controller::tick(std::chrono::system_clock::time_point) {
     accuracy_.clear();
     for (const auto& key : prober_->versions()) {
       accuracy_[key] = prober_->accuracy(key.first, key.second);
+      unanswered_[key] = prober_->unanswered(key.first, key.second);
     }
     running_.clear();
     for (const auto& [port, process] : supervisor_->processes()) {
@@ -486,27 +504,7 @@ void Controller::checkAccuracy() {
     if (drop <= config_.recovery.accuracy_margin || z < criticalZ(config_.recovery.confidence)) {
       continue;
     }
-    // The last version that was stable before this one, and still has somewhere to run.
-    std::string target;
-    if (auto history = store_->history(name, 200); history.ok()) {
-      for (const auto& h : *history) {
-        if (h.to_state == "stable" && h.version != stable) {
-          const auto* v = findVersion(*model, h.version);
-          if (v != nullptr && !v->replicas.empty()) {
-            target = h.version;
-            break;
-          }
-        }
-      }
-    }
-    if (target.empty()) {
-      for (const auto& v : model->versions) {
-        if (v.id != stable && v.track == Track::kStandby && !v.replicas.empty()) {
-          target = v.id;  // No stable history: the standby is the known fallback.
-          break;
-        }
-      }
-    }
+    const std::string target = rollbackTarget(*model, stable);
     const std::string reason = fmt::format(
         "probe accuracy {:.3f} over the last {} probes, {:.3f} below its {:.3f} when it "
         "became stable (z {:.2f})",
@@ -517,6 +515,41 @@ void Controller::checkAccuracy() {
     }
     rollback(name, stable, target, "l3_rollback", "controller", reason);
   }
+}
+
+std::string Controller::rollbackTarget(const gateway::ModelRoute& model,
+                                       const std::string& stable) {
+  // The most recent other stable version that still has replicas; one that failed since (a
+  // canary of it rolled back) only when nothing else is left.
+  std::set<std::string> failed;
+  if (auto rows = store_->versions(); rows.ok()) {
+    for (const auto& row : *rows) {
+      if (row.model == model.config.name && row.state == "failed") {
+        failed.insert(row.version);
+      }
+    }
+  }
+  std::vector<std::string> candidates;
+  if (auto history = store_->history(model.config.name, 200); history.ok()) {
+    for (const auto& h : *history) {
+      const auto* v =
+          h.to_state == "stable" && h.version != stable ? findVersion(model, h.version) : nullptr;
+      if (v != nullptr && !v->replicas.empty()) {
+        candidates.push_back(h.version);
+      }
+    }
+  }
+  for (const auto& v : model.versions) {
+    if (v.id != stable && v.track == Track::kStandby && !v.replicas.empty()) {
+      candidates.push_back(v.id);  // No stable history: the standby is the known fallback.
+    }
+  }
+  for (const std::string& c : candidates) {
+    if (failed.count(c) == 0) {
+      return c;
+    }
+  }
+  return candidates.empty() ? "" : candidates.front();
 }
 
 Status Controller::setRoute(const std::string& model, const std::string& version, Track track,
@@ -731,9 +764,18 @@ std::string Controller::analyze(Rollout& rollout, bool* pass, bool* enough) {
     return fmt::format("waiting for {} requests per arm (canary {}, stable {})", rc.min_requests,
                        canary ? canary->requests : 0, stable ? stable->requests : 0);
   }
+  if (prober_->probes(rollout.model)) {
+    // Accuracy is judged on enough probes too: a few dozen cannot tell a 10-point drop.
+    const uint64_t probes = prober_->accuracy(rollout.model, rollout.candidate).total;
+    if (probes < static_cast<uint64_t>(rc.min_probes)) {
+      *enough = false;
+      return fmt::format("waiting for {} probes of the canary ({} so far)", rc.min_probes, probes);
+    }
+  }
   std::vector<std::string> failures;
+  const double slack = std::chrono::duration<double>(rc.p99_slack).count();
   if (!std::isnan(canary->p99) && !std::isnan(stable->p99) &&
-      canary->p99 > rc.p99_ratio * stable->p99) {
+      canary->p99 > std::max(rc.p99_ratio * stable->p99, stable->p99 + slack)) {
     failures.push_back(fmt::format("P99 {:.3f} s > {:.1f} x stable {:.3f} s", canary->p99,
                                    rc.p99_ratio, stable->p99));
   }
@@ -748,7 +790,7 @@ std::string Controller::analyze(Rollout& rollout, bool* pass, bool* enough) {
     const Accuracy s = prober_->accuracy(rollout.model, rollout.baseline);
     // Lower by more than the margin, and significantly so (one-sided z-test at 95%): sampling
     // noise on a few dozen probes alone must not fail a good version.
-    if (c.total >= 10 && s.total >= 10 && c.value() < s.value() - rc.accuracy_margin &&
+    if (s.total >= 10 && c.value() < s.value() - rc.accuracy_margin &&
         zStatistic(s.value(), static_cast<double>(s.total), c.value(),
                    static_cast<double>(c.total)) > criticalZ(0.95)) {
       failures.push_back(fmt::format("probe accuracy {:.3f} < stable {:.3f} - {:.2f}", c.value(),
@@ -761,6 +803,12 @@ std::string Controller::analyze(Rollout& rollout, bool* pass, bool* enough) {
   *pass = failures.empty();
   std::string summary = fmt::format("P99 {:.3f}/{:.3f} s, errors {:.3f}/{:.3f}", canary->p99,
                                     stable->p99, canary_errors, stable_errors);
+  if (prober_->probes(rollout.model)) {
+    const Accuracy c = prober_->accuracy(rollout.model, rollout.candidate);
+    const Accuracy s = prober_->accuracy(rollout.model, rollout.baseline);
+    summary += fmt::format(", probe accuracy {:.3f} ({} probes)/{:.3f} ({})", c.value(), c.total,
+                           s.value(), s.total);
+  }
   for (const std::string& f : failures) {
     summary += "; " + f;
   }
@@ -864,8 +912,11 @@ void Controller::advance(Rollout& rollout) {
     (void)setRoute(rollout.model, rollout.candidate, Track::kStable, 100, rollout.baseline,
                    Track::kStandby, 0);
     setState(rollout.model, rollout.baseline, "standby", rollout.actor, "replaced by a canary");
+    // Its reference accuracy for L3, when the canary gave enough probes to trust it; otherwise
+    // it is learnt from the first full window as stable.
+    const auto enough_probes = static_cast<uint64_t>(2 * config_.recovery.recent_probes);
     setState(rollout.model, rollout.candidate, "stable", rollout.actor, "canary promoted",
-             accuracy.total >= 10 ? accuracy.value() : -1);
+             accuracy.total >= enough_probes ? accuracy.value() : -1);
     event("promote", rollout.model, rollout.candidate, rollout.actor, rollout.last_analysis, "{}");
     finish(rollout, "promoted", rollout.last_analysis);
     return;
@@ -1042,6 +1093,34 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
     event(action, r.model, r.candidate, actor, reason, "{}");
     return reply(200, {{"status", r.state}});
   }
+  if (path == "/admin/v1/rollback" && post) {
+    // A manual rollback of the stable version: to `to`, or to the last stable before it.
+    auto table = gateway_.routes();
+    const gateway::ModelRoute* route = table->find(body.value("model", ""));
+    if (route == nullptr) {
+      return error(notFound("no model '" + body.value("model", "") + "'"));
+    }
+    const std::string& model = route->config.name;
+    if (auto it = rollouts_.find(model); it != rollouts_.end() && !it->second->done()) {
+      return error(failedPrecondition("a rollout of " + it->second->candidate +
+                                      " is in progress: abort it instead"));
+    }
+    const std::string stable = stableOf(*route);
+    const std::string to = body.value("to", rollbackTarget(*route, stable));
+    const gateway::VersionRoute* target = findVersion(*route, to);
+    if (to.empty() || target == nullptr || to == stable) {
+      return error(failedPrecondition(to.empty() ? "nothing to roll back to"
+                                                 : "cannot roll back to '" + to + "'"));
+    }
+    if (target->replicas.empty()) {
+      return error(failedPrecondition("'" + to + "' has no replica"));
+    }
+    rollback(model, stable, to, "rollback", actor, reason.empty() ? "rolled back by hand" : reason);
+    return reply(200, {{"from", stable}, {"to", to}});
+  }
+  if (path == "/admin/v1/settings") {
+    return handleSettings(body, post);
+  }
   if (path == "/admin/v1/scale" && post) {
     const std::string model = body.value("model", "");
     const std::string version = body.value("version", "");
@@ -1061,6 +1140,107 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
   return error(notFound("unknown control path"));
 }
 
+gateway::Gateway::AdminReply Controller::handleSettings(const json& body, bool post) {
+  // The analysis and recovery thresholds, tuned at run time (until the next restart or reload).
+  RolloutConfig rollout = config_.rollout;
+  RecoveryConfig recovery = config_.recovery;
+  if (post) {
+    std::string problem;
+    auto number = [&](const json& section, const char* key, double min, double max, auto* out) {
+      if (!section.contains(key)) {
+        return;
+      }
+      using T = std::remove_pointer_t<decltype(out)>;
+      const json& v = section[key];
+      const bool typed = std::is_integral_v<T> ? v.is_number_integer() : v.is_number();
+      if (!typed || v.get<double>() < min || v.get<double>() > max) {
+        problem = fmt::format("'{}' must be {} from {} to {}", key,
+                              std::is_integral_v<T> ? "an integer" : "a number", min, max);
+        return;
+      }
+      *out = static_cast<T>(v.get<double>());
+    };
+    auto duration = [&](const json& section, const char* key, Duration* out) {
+      if (!section.contains(key)) {
+        return;
+      }
+      auto d = section[key].is_string() ? parseDuration(section[key].get<std::string>())
+                                        : StatusOr<Duration>(invalidArgument("not a string"));
+      if (!d.ok() || d->count() <= 0) {
+        problem = fmt::format("'{}' must be a duration such as \"30s\"", key);
+        return;
+      }
+      *out = *d;
+    };
+    for (const auto& [key, value] : body.items()) {
+      if (key != "rollout" && key != "recovery" && key != "actor" && key != "reason") {
+        return error(invalidArgument("unknown setting section '" + key + "'"));
+      }
+    }
+    const json r = body.value("rollout", json::object());
+    const json c = body.value("recovery", json::object());
+    static constexpr std::string_view kRolloutKeys[] = {
+        "step_interval", "min_requests",    "min_probes",    "p99_ratio",          "p99_slack",
+        "error_margin",  "accuracy_margin", "ready_timeout", "max_failed_analyses"};
+    static constexpr std::string_view kRecoveryKeys[] = {"rollback_on_accuracy", "accuracy_margin",
+                                                         "recent_probes", "confidence"};
+    for (const auto& [key, value] : r.items()) {
+      if (std::find(std::begin(kRolloutKeys), std::end(kRolloutKeys), key) ==
+          std::end(kRolloutKeys)) {
+        return error(invalidArgument("unknown rollout setting '" + key + "'"));
+      }
+    }
+    for (const auto& [key, value] : c.items()) {
+      if (std::find(std::begin(kRecoveryKeys), std::end(kRecoveryKeys), key) ==
+          std::end(kRecoveryKeys)) {
+        return error(invalidArgument("unknown recovery setting '" + key + "'"));
+      }
+    }
+    duration(r, "step_interval", &rollout.step_interval);
+    duration(r, "p99_slack", &rollout.p99_slack);
+    duration(r, "ready_timeout", &rollout.ready_timeout);
+    number(r, "min_requests", 0, 1 << 30, &rollout.min_requests);
+    number(r, "min_probes", 1, 1 << 30, &rollout.min_probes);
+    number(r, "p99_ratio", 0.1, 100, &rollout.p99_ratio);
+    number(r, "error_margin", 0, 1, &rollout.error_margin);
+    number(r, "accuracy_margin", 0, 1, &rollout.accuracy_margin);
+    number(r, "max_failed_analyses", 1, 100, &rollout.max_failed_analyses);
+    number(c, "accuracy_margin", 0, 1, &recovery.accuracy_margin);
+    number(c, "recent_probes", 5, 100000, &recovery.recent_probes);
+    number(c, "confidence", 0.5, 0.9999, &recovery.confidence);
+    if (c.contains("rollback_on_accuracy")) {
+      if (!c["rollback_on_accuracy"].is_boolean()) {
+        problem = "'rollback_on_accuracy' must be true or false";
+      } else {
+        recovery.rollback_on_accuracy = c["rollback_on_accuracy"].get<bool>();
+      }
+    }
+    if (!problem.empty()) {
+      return error(invalidArgument(problem));
+    }
+    config_.rollout = rollout;
+    config_.recovery = recovery;
+    event("settings", "", "", body.value("actor", "admin"), body.value("reason", "tuned"),
+          dump({{"rollout", r}, {"recovery", c}}));
+  }
+  return reply(200, {{"rollout",
+                      {{"steps", rollout.steps},
+                       {"step_interval", formatDuration(rollout.step_interval)},
+                       {"min_requests", rollout.min_requests},
+                       {"min_probes", rollout.min_probes},
+                       {"p99_ratio", rollout.p99_ratio},
+                       {"p99_slack", formatDuration(rollout.p99_slack)},
+                       {"error_margin", rollout.error_margin},
+                       {"accuracy_margin", rollout.accuracy_margin},
+                       {"max_failed_analyses", rollout.max_failed_analyses},
+                       {"ready_timeout", formatDuration(rollout.ready_timeout)}}},
+                     {"recovery",
+                      {{"rollback_on_accuracy", recovery.rollback_on_accuracy},
+                       {"accuracy_margin", recovery.accuracy_margin},
+                       {"recent_probes", recovery.recent_probes},
+                       {"confidence", recovery.confidence}}}});
+}
+
 void Controller::writeMetrics(observe::ExpositionWriter& w) const {
   const std::string& ns = gateway_.config().observe.ns;
   std::lock_guard lock(metrics_mutex_);
@@ -1073,6 +1253,12 @@ void Controller::writeMetrics(observe::ExpositionWriter& w) const {
     }
     w.sample(ns + "_probe_results", {{"model", key.first}, {"version", key.second}},
              static_cast<double>(a.total));
+  }
+  w.family(ns + "_probes_unanswered_total", "counter",
+           "Probes that got an error status or no connection (not counted in accuracy).");
+  for (const auto& [key, n] : unanswered_) {
+    w.sample(ns + "_probes_unanswered_total", {{"model", key.first}, {"version", key.second}},
+             static_cast<double>(n));
   }
   w.family(ns + "_replicas_running", "gauge", "Launched replicas running, per version.");
   for (const auto& [key, n] : running_) {

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "control/autoscaler.h"
 #include "control/control_config.h"
 #include "control/prober.h"
@@ -64,6 +66,10 @@ class Controller {
   void checkRestarts();
   void checkStandby();
   void checkAccuracy();
+  // The version to roll `stable` back to: the last other version that was stable and still has
+  // replicas, else a standby with replicas; empty when there is none.
+  std::string rollbackTarget(const gateway::ModelRoute& model, const std::string& stable);
+  gateway::Gateway::AdminReply handleSettings(const nlohmann::ordered_json& body, bool post);
   // Rollouts.
   Status deploy(const std::string& model, const std::string& version, bool direct,
                 const std::string& actor, const std::string& reason);
@@ -107,6 +113,7 @@ class Controller {
 
   mutable std::mutex metrics_mutex_;  // Guards what writeMetrics() reads.
   std::map<std::pair<std::string, std::string>, Accuracy> accuracy_;
+  std::map<std::pair<std::string, std::string>, uint64_t> unanswered_;
   std::map<std::pair<std::string, std::string>, int> running_;
   std::map<std::string, uint64_t> events_total_;
 };

@@ -22,6 +22,9 @@ StatusOr<std::vector<ProbeCase>> loadGoldenSet(const std::string& path) {
   int line_number = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_number;
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();  // A file with Windows line endings.
+    }
     if (line.empty()) {
       continue;
     }
@@ -32,6 +35,9 @@ StatusOr<std::vector<ProbeCase>> loadGoldenSet(const std::string& path) {
     }
     ProbeCase probe;
     probe.expected = entry["expected"].get<std::string>();
+    if (entry.contains("match") && !entry["match"].is_string()) {
+      return invalidArgument(where() + "\"match\" must be a string");
+    }
     const std::string match = entry.value("match", "exact");
     if (match == "exact") {
       probe.match = ProbeCase::Match::kExact;
@@ -114,19 +120,22 @@ void Prober::start(std::function<std::shared_ptr<const gateway::RoutingTable>()>
 
 void Prober::stop() { running_ = false; }
 
-asio::awaitable<bool> Prober::ask(const gateway::Replica& replica,
-                                  const std::string& upstream_model, const ProbeCase& probe) {
+asio::awaitable<Prober::Answer> Prober::ask(const gateway::Replica& replica,
+                                            const std::string& upstream_model,
+                                            const ProbeCase& probe) {
   json body = json::parse(probe.request, nullptr, false);
   body["model"] = upstream_model;
   auto answer = co_await net::httpCallAsync(
       "POST", "http://" + replica.host_header + replica.path_prefix + "/v1/chat/completions",
       body.dump(-1, ' ', false, json::error_handler_t::replace), std::chrono::seconds(10));
+  // A replica that does not answer is an availability problem (L1, L2), not a wrong answer: it
+  // does not count against the version's accuracy.
   if (!answer.ok() || answer->status != 200) {
-    co_return false;
+    co_return Answer::kNone;
   }
   json response = json::parse(answer->body, nullptr, false);
   if (!response.is_object() || !response.contains("choices") || response["choices"].empty()) {
-    co_return false;
+    co_return Answer::kWrong;  // Answered, but not with a completion.
   }
   const json& choice = response["choices"][0];
   std::string content;
@@ -136,7 +145,7 @@ asio::awaitable<bool> Prober::ask(const gateway::Replica& replica,
   } else if (choice.contains("text") && choice["text"].is_string()) {
     content = choice["text"].get<std::string>();
   }
-  co_return probeMatches(probe, content);
+  co_return probeMatches(probe, content) ? Answer::kRight : Answer::kWrong;
 }
 
 asio::awaitable<void> Prober::loop(ProbeConfig config) {
@@ -156,13 +165,19 @@ asio::awaitable<void> Prober::loop(ProbeConfig config) {
       if (healthy.empty()) {
         continue;  // A version with nowhere to ask keeps its earlier results.
       }
-      auto& results = results_[{config.model, version.id}];
+      const std::pair<std::string, std::string> key(config.model, version.id);
       for (int i = 0; i < config.per_round && running_; ++i) {
         const ProbeCase& probe = cases[random_.below(cases.size())];
         const gateway::Replica& replica = *healthy[random_.below(healthy.size())];
         // The table (and so the replica) stays alive: `table` is held across the await.
-        const bool correct = co_await ask(replica, version.upstream_model, probe);
-        results.push_back(correct);
+        const Answer answer = co_await ask(replica, version.upstream_model, probe);
+        if (answer == Answer::kNone) {
+          ++unanswered_[key];
+          continue;
+        }
+        // Looked up after the await: reset() may have erased the window meanwhile.
+        auto& results = results_[key];
+        results.push_back(answer == Answer::kRight);
         while (results.size() > static_cast<size_t>(config.window)) {
           results.pop_front();
         }

@@ -67,17 +67,24 @@ class Prober {
   Accuracy accuracy(const std::string& model, const std::string& version, int last = 0) const;
   void reset(const std::string& model, const std::string& version);
   bool probes(const std::string& model) const { return cases_.count(model) != 0; }
+  // Probes that got no answer (an error status or no connection); not counted in accuracy.
+  uint64_t unanswered(const std::string& model, const std::string& version) const {
+    auto it = unanswered_.find({model, version});
+    return it == unanswered_.end() ? 0 : it->second;
+  }
   std::vector<std::pair<std::string, std::string>> versions() const;
 
  private:
   asio::awaitable<void> loop(ProbeConfig config);
-  asio::awaitable<bool> ask(const gateway::Replica& replica, const std::string& upstream_model,
-                            const ProbeCase& probe);
+  enum class Answer { kRight, kWrong, kNone };
+  asio::awaitable<Answer> ask(const gateway::Replica& replica, const std::string& upstream_model,
+                              const ProbeCase& probe);
 
   asio::io_context& io_;
   std::vector<ProbeConfig> configs_;
   std::map<std::string, std::vector<ProbeCase>> cases_;  // By model.
   std::map<std::pair<std::string, std::string>, std::deque<bool>> results_;
+  std::map<std::pair<std::string, std::string>, uint64_t> unanswered_;
   std::function<std::shared_ptr<const gateway::RoutingTable>()> routes_;
   Random random_{0x9e0be};
   bool running_ = false;

@@ -18,7 +18,8 @@ extern char** environ;
 namespace dw::control {
 namespace {
 
-// Restart backoff: 0.5 s doubling to 30 s; a process that ran a minute starts over at 0.5 s.
+// Restart backoff: the first restart at once, then 0.5 s doubling to 30 s; a process that ran a
+// minute starts over.
 constexpr Duration kFirstBackoff = std::chrono::milliseconds(500);
 constexpr Duration kMaxBackoff = std::chrono::seconds(30);
 constexpr Duration kStableRun = std::chrono::seconds(60);
@@ -87,7 +88,7 @@ Status Supervisor::launch(const ProcessSpec& spec) {
   }
   ManagedProcess process;
   process.spec = spec;
-  process.backoff = kFirstBackoff;
+  process.backoff = Duration::zero();
   DW_RETURN_IF_ERROR(spawn(process));
   processes_.emplace(spec.port, std::move(process));
   return okStatus();
@@ -101,12 +102,14 @@ void Supervisor::stop(uint16_t port, Duration grace) {
   ManagedProcess& process = it->second;
   process.stopping = true;
   if (process.running) {
-    ::kill(process.pid, SIGTERM);
+    // The whole process group (its own, from the spawn): a command wrapped in a shell takes its
+    // children along.
+    ::kill(-process.pid, SIGTERM);
     const auto deadline = SteadyClock::now() + grace;
     int status = 0;
     while (waitpid(process.pid, &status, WNOHANG) == 0) {
       if (SteadyClock::now() > deadline) {
-        ::kill(process.pid, SIGKILL);
+        ::kill(-process.pid, SIGKILL);
         waitpid(process.pid, &status, 0);
         break;
       }
@@ -136,10 +139,12 @@ void Supervisor::poll() {
         process.running = false;
         process.died = now;
         if (now - process.started >= kStableRun) {
-          process.backoff = kFirstBackoff;
+          process.backoff = Duration::zero();
         }
-        process.restart_at = now + (process.restarts == 0 ? Duration::zero() : process.backoff);
-        process.backoff = std::min(process.backoff * 2, kMaxBackoff);
+        process.restart_at = now + process.backoff;
+        process.backoff = process.backoff == Duration::zero()
+                              ? kFirstBackoff
+                              : std::min(process.backoff * 2, kMaxBackoff);
         DW_LOG_WARN("{} {} on port {} exited ({}); restarting", process.spec.model,
                     process.spec.version, port,
                     WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
@@ -153,7 +158,7 @@ void Supervisor::poll() {
       ++process.restarts;
       if (Status status = spawn(process); !status.ok()) {
         DW_LOG_ERROR("restart of port {} failed: {}", port, status.message());
-        process.restart_at = now + process.backoff;
+        process.restart_at = now + std::max(process.backoff, kFirstBackoff);
         continue;
       }
       if (listener_) {

@@ -305,11 +305,13 @@ bool Gateway::ready() const {
   if (draining_.load()) {
     return false;
   }
+  // Ready once some replica passed a health check: routing is optimistic about a replica not
+  // checked yet, readiness is not (a new gateway pod gets no traffic it would fail).
   auto table = routes_.load();
   for (const auto& model : table->models()) {
     for (const VersionRoute& version : model->versions) {
       for (const auto& replica : version.replicas) {
-        if (replica->healthy.load()) {
+        if (replica->healthy.load() && replica->last_check_ok_ns.load() > 0) {
           return true;
         }
       }

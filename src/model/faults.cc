@@ -134,6 +134,11 @@ StatusOr<Faults> applyFaultJson(const Faults& current, std::string_view body, bo
         return invalidArgument("'hang' must be a boolean");
       }
       faults.hang = value.get<bool>();
+    } else if (key == "unavailable") {
+      if (!value.is_boolean()) {
+        return invalidArgument("'unavailable' must be a boolean");
+      }
+      faults.unavailable = value.get<bool>();
     } else if (key == "quality") {
       if (!value.is_string()) {
         return invalidArgument("'quality' must be \"normal\" or \"degraded\"");
@@ -155,6 +160,7 @@ std::string faultsJson(const Faults& faults) {
       {"error_status", faults.error_status},
       {"crash_after", faults.crash_after},
       {"hang", faults.hang},
+      {"unavailable", faults.unavailable},
       {"quality", qualityName(faults.quality)},
   };
   return out.dump();

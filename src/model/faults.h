@@ -32,6 +32,9 @@ struct Faults {
   int crash_after = 0;
   // Inference requests wait without an answer until the hang is cleared.
   bool hang = false;
+  // The engine is gone but the process lives (vLLM's /health answers 500 then): /health and
+  // inference requests answer 503, so health checks take the replica out (R5 L2 drills).
+  bool unavailable = false;
   Quality quality = Quality::kNormal;
 };
 

@@ -189,6 +189,9 @@ class ModelServer::Impl {
     } else if (!ready_.load(std::memory_order_acquire)) {
       co_await respondError(exchange,
                             ApiError(503, "Loading model", "unavailable_error", "", "loading"));
+    } else if (faults_.unavailable) {
+      co_await respondError(exchange, ApiError(503, "The engine is unavailable.",
+                                               "unavailable_error", "", "engine_unavailable"));
     } else {
       co_await respondJson(
           exchange, http::status::ok,
@@ -240,6 +243,12 @@ class ModelServer::Impl {
     }
     if (faults_.crash_after > 0 && --faults_.crash_after == 0) {
       crash();
+    }
+    if (faults_.unavailable) {
+      metrics_.countFault("unavailable");
+      co_await respondError(exchange, ApiError(503, "The engine is unavailable.",
+                                               "unavailable_error", "", "engine_unavailable"));
+      co_return;
     }
     if (faults_.hang) {
       metrics_.countFault("hang");

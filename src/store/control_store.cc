@@ -32,7 +32,23 @@ Status ControlStore::setState(const std::string& model, const std::string& versi
       from = s.text(0);
     }
   }
+  // The state and its history row together or not at all: any failure rolls back, so the
+  // connection never stays inside a half-done transaction.
   DW_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
+  Status status = writeState(model, version, from, state, actor, reason, now_ms, accuracy);
+  if (status.ok()) {
+    status = db_->exec("COMMIT");
+  }
+  if (!status.ok()) {
+    (void)db_->exec("ROLLBACK");
+  }
+  return status;
+}
+
+Status ControlStore::writeState(const std::string& model, const std::string& version,
+                                const std::string& from, const std::string& state,
+                                const std::string& actor, const std::string& reason, int64_t now_ms,
+                                double accuracy) {
   {
     DW_ASSIGN_OR_RETURN(
         Statement s,
@@ -43,24 +59,18 @@ Status ControlStore::setState(const std::string& model, const std::string& versi
                      " END"));
     s.bind(1, model).bind(2, version).bind(3, state).bind(4, accuracy < -1.5 ? -1.0 : accuracy);
     s.bind(5, now_ms).bind(6, accuracy);
-    if (Status status = s.run(); !status.ok()) {
-      (void)db_->exec("ROLLBACK");
-      return status;
-    }
+    DW_RETURN_IF_ERROR(s.run());
   }
-  if (from != state) {
-    DW_ASSIGN_OR_RETURN(Statement s,
-                        db_->prepare("INSERT INTO version_history (at_ms, model, version,"
-                                     " from_state, to_state, actor, reason) VALUES"
-                                     " (?, ?, ?, ?, ?, ?, ?)"));
-    s.bind(1, now_ms).bind(2, model).bind(3, version).bind(4, from).bind(5, state);
-    s.bind(6, actor).bind(7, reason);
-    if (Status status = s.run(); !status.ok()) {
-      (void)db_->exec("ROLLBACK");
-      return status;
-    }
+  if (from == state) {
+    return okStatus();
   }
-  return db_->exec("COMMIT");
+  DW_ASSIGN_OR_RETURN(Statement s,
+                      db_->prepare("INSERT INTO version_history (at_ms, model, version,"
+                                   " from_state, to_state, actor, reason) VALUES"
+                                   " (?, ?, ?, ?, ?, ?, ?)"));
+  s.bind(1, now_ms).bind(2, model).bind(3, version).bind(4, from).bind(5, state);
+  s.bind(6, actor).bind(7, reason);
+  return s.run();
 }
 
 StatusOr<std::vector<VersionRow>> ControlStore::versions() {

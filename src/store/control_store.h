@@ -59,6 +59,10 @@ class ControlStore {
 
  private:
   explicit ControlStore(Database& db) : db_(&db) {}
+  // The writes of setState(), inside its transaction.
+  Status writeState(const std::string& model, const std::string& version, const std::string& from,
+                    const std::string& state, const std::string& actor, const std::string& reason,
+                    int64_t now_ms, double accuracy);
   Database* db_;
 };
 

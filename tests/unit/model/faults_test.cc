@@ -95,6 +95,7 @@ TEST(ApplyFaultJsonTest, HangAndQuality) {
   Faults hanging;
   hanging.hang = true;
   EXPECT_FALSE(applied(R"({"hang":false})", hanging).hang);
+  EXPECT_TRUE(applied(R"({"unavailable":true})").unavailable);
   expectRejected(R"({"hang":"yes"})");
   EXPECT_EQ(applied(R"({"quality":"degraded"})").quality, Quality::kDegraded);
   EXPECT_EQ(applied(R"({"quality":"normal"})").quality, Quality::kNormal);
