@@ -167,4 +167,8 @@ test('no request failed under the load while all of that happened', async () => 
   const metrics = await (await fetch(`${gateway.admin}/metrics`)).text();
   const failed = metrics.split('\n').filter((l) => /^deepseek_requests_total\{.*code="(5\d\d|other)"/.test(l) && !l.endsWith(' 0'));
   assert.deepEqual(failed, []);
+  const total = metrics.split('\n').filter((l) => l.startsWith('deepseek_requests_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  console.log(`# ${total} requests through every switch, none failed`);
+  assert.ok(total > 1000, `${total} requests`);
 });
