@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/admin_key.h"
 #include "app/commands.h"
 #include "net/http_client.h"
 
@@ -15,11 +16,13 @@ struct AlertsFlags {
   std::string admin = "http://127.0.0.1:9090";
   int history = 20;
   bool json = false;
+  std::string key;
 };
 
 int runAlerts(const AlertsFlags& flags) {
   auto answer = net::httpCall(
-      "GET", flags.admin + "/admin/v1/alerts?history=" + std::to_string(flags.history), "");
+      "GET", flags.admin + "/admin/v1/alerts?history=" + std::to_string(flags.history), "",
+      std::chrono::seconds(10), adminKey(flags.key));
   if (!answer.ok()) {
     std::fprintf(stderr, "deepwatch alerts: %s\n", answer.status().message().c_str());
     return 1;
@@ -57,6 +60,7 @@ int runAlerts(const AlertsFlags& flags) {
 void addAlertsCommand(CLI::App& app, Action* action) {
   auto flags = std::make_shared<AlertsFlags>();
   CLI::App* alerts = app.add_subcommand("alerts", "Active alerts and recent alert events");
+  addKeyOption(alerts, &flags->key);
   alerts->add_option("--admin", flags->admin, "The gateway's admin listener")
       ->capture_default_str();
   alerts->add_option("--history", flags->history, "How many past events to show")

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/admin_key.h"
 #include "app/commands.h"
 #include "net/http_client.h"
 
@@ -16,11 +17,12 @@ struct BaselineFlags {
   std::string model;
   std::string window;
   std::string file;
+  std::string key;
 };
 
 int call(std::string_view method, const std::string& url, const std::string& body,
-         const std::string& out_file) {
-  auto answer = net::httpCall(method, url, body);
+         const std::string& out_file, const std::string& key) {
+  auto answer = net::httpCall(method, url, body, std::chrono::seconds(10), adminKey(key));
   if (!answer.ok()) {
     std::fprintf(stderr, "deepwatch baseline: %s\n", answer.status().message().c_str());
     return 1;
@@ -49,6 +51,7 @@ void addBaselineCommand(CLI::App& app, Action* action) {
   CLI::App* baseline = app.add_subcommand(
       "baseline", "Drift baselines: capture from a window, export and import as JSON");
   baseline->require_subcommand(1);
+  addKeyOption(baseline, &flags->key);
   baseline->add_option("--admin", flags->admin, "The gateway's admin listener")
       ->capture_default_str();
   auto url = [flags] { return flags->admin + "/admin/v1/baselines/" + flags->model; };
@@ -63,14 +66,15 @@ void addBaselineCommand(CLI::App& app, Action* action) {
       if (!flags->window.empty()) {
         target += "?window=" + flags->window;
       }
-      return call("POST", target, "", flags->file);
+      return call("POST", target, "", flags->file, flags->key);
     };
   });
 
   CLI::App* exporter = baseline->add_subcommand("export", "Print (or write) a model's baseline");
   exporter->add_option("--model", flags->model, "The model")->required();
   exporter->add_option("-o,--output", flags->file, "Write to this file instead of stdout");
-  exporter->callback([=] { *action = [=] { return call("GET", url(), "", flags->file); }; });
+  exporter->callback(
+      [=] { *action = [=] { return call("GET", url(), "", flags->file, flags->key); }; });
 
   CLI::App* importer = baseline->add_subcommand("import", "Load a baseline from a JSON file");
   importer->add_option("--model", flags->model, "The model")->required();
@@ -84,7 +88,7 @@ void addBaselineCommand(CLI::App& app, Action* action) {
       }
       std::stringstream content;
       content << in.rdbuf();
-      return call("PUT", url(), content.str(), "");
+      return call("PUT", url(), content.str(), "", flags->key);
     };
   });
 }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/admin_key.h"
 #include "app/commands.h"
 #include "net/http_client.h"
 
@@ -18,6 +19,7 @@ using json = nlohmann::ordered_json;
 
 struct CtlFlags {
   std::string admin = "http://127.0.0.1:9090";
+  std::string key;
   std::string actor;
   std::string reason;
   bool json = false;
@@ -28,6 +30,8 @@ struct CtlFlags {
   int replicas = -1;
   std::vector<std::string> weights;   // version=weight
   std::vector<std::string> settings;  // rollout.key=value or recovery.key=value
+  std::vector<std::string> roles;
+  double expires_in = 0;
   int limit = 30;
 };
 
@@ -39,7 +43,8 @@ std::string defaultActor() {
 // One admin call; prints the error and returns nullopt-like discarded JSON on failure.
 json call(const CtlFlags& flags, const char* method, const std::string& path,
           const json& body = nullptr) {
-  auto answer = net::httpCall(method, flags.admin + path, body.is_null() ? "" : body.dump());
+  auto answer = net::httpCall(method, flags.admin + path, body.is_null() ? "" : body.dump(),
+                              std::chrono::seconds(10), adminKey(flags.key));
   if (!answer.ok()) {
     std::fprintf(stderr, "deepwatch ctl: %s\n", answer.status().message().c_str());
     return json(json::value_t::discarded);
@@ -130,6 +135,16 @@ int printEvents(const json& body, int limit) {
 }
 
 // Runs one admin call and prints its JSON (--json or a change) or a table (a listing).
+int printKeys(const json& answer) {
+  std::printf("%-14s %-26s %-18s %-18s %s\n", "ID", "KEY", "NAME", "USER", "CREATED BY");
+  for (const json& k : answer.value("keys", json::array())) {
+    std::printf("%-14s %-26s %-18s %-18s %s\n", k.value("id", "").c_str(),
+                k.value("key", "").c_str(), k.value("name", "").c_str(),
+                k.value("user", "").c_str(), k.value("created_by", "").c_str());
+  }
+  return 0;
+}
+
 int run(const CtlFlags& flags, const char* method, const std::string& path, const json& body,
         int (*table)(const json&) = nullptr) {
   json answer = call(flags, method, path, body);
@@ -183,6 +198,7 @@ void addCtlCommand(CLI::App& app, Action* action) {
   CLI::App* ctl = app.add_subcommand("ctl", "Operate the fleet through the admin API");
   ctl->require_subcommand(1);
   ctl->add_option("--admin", flags->admin, "The gateway's admin listener")->capture_default_str();
+  addKeyOption(ctl, &flags->key);
   ctl->add_flag("--json", flags->json, "Print the admin API's JSON");
 
   auto set = [action, flags](CLI::App* sub, std::function<int()> run_it) {
@@ -300,6 +316,72 @@ void addCtlCommand(CLI::App& app, Action* action) {
       return 2;
     }
     return run(*flags, "POST", "/admin/v1/settings", change(*flags, body));
+  });
+
+  // R7: keys, roles and bindings. A new key is printed once.
+  CLI::App* whoami = ctl->add_subcommand("whoami", "The identity and roles of the key in use");
+  set(whoami, [flags] { return run(*flags, "GET", "/admin/v1/whoami", nullptr); });
+  CLI::App* keys = ctl->add_subcommand("keys", "API keys: list, create, revoke");
+  keys->require_subcommand(1);
+  CLI::App* keys_list = keys->add_subcommand("list", "Active keys, masked");
+  set(keys_list, [flags] { return run(*flags, "GET", "/admin/v1/keys", nullptr, printKeys); });
+  CLI::App* keys_create = keys->add_subcommand("create", "Create a key (printed once)");
+  keys_create->add_option("name", flags->model, "What the key is for")->required();
+  keys_create->add_option("--user", flags->version,
+                          "The identity it authenticates as (default: "
+                          "the name)");
+  keys_create->add_option("--role", flags->roles, "Roles to bind to that identity");
+  keys_create->add_option("--expires-in", flags->expires_in, "Seconds until it expires");
+  needs_reason(keys_create);
+  set(keys_create, [flags] {
+    json body = {{"name", flags->model}, {"roles", flags->roles}};
+    if (!flags->version.empty()) {
+      body["user"] = flags->version;
+    }
+    if (flags->expires_in > 0) {
+      body["expires_in_seconds"] = flags->expires_in;
+    }
+    json answer = call(*flags, "POST", "/admin/v1/keys", change(*flags, body));
+    if (answer.is_discarded()) {
+      return 1;
+    }
+    if (flags->json) {
+      std::printf("%s\n", answer.dump(2).c_str());
+    } else {
+      std::printf("%s\n", answer.value("key", "").c_str());
+      std::fprintf(stderr, "created key %s for %s (shown once: store it now)\n",
+                   answer.value("id", "").c_str(), answer.value("user", "").c_str());
+    }
+    return 0;
+  });
+  CLI::App* keys_revoke = keys->add_subcommand("revoke", "Revoke a key by its id");
+  keys_revoke->add_option("id", flags->model, "The key's id")->required();
+  needs_reason(keys_revoke);
+  set(keys_revoke, [flags] {
+    return run(*flags, "DELETE", "/admin/v1/keys/" + flags->model, change(*flags, json::object()));
+  });
+  CLI::App* roles = ctl->add_subcommand("roles", "RBAC roles");
+  set(roles, [flags] { return run(*flags, "GET", "/admin/v1/roles", nullptr); });
+  CLI::App* bindings = ctl->add_subcommand("bindings", "RBAC role bindings");
+  set(bindings, [flags] { return run(*flags, "GET", "/admin/v1/rolebindings", nullptr); });
+  CLI::App* bind = ctl->add_subcommand("bind", "Bind a role to a user or group");
+  bind->add_option("role", flags->model, "Role")->required();
+  bind->add_option("subject", flags->version, "User name, or group:NAME")->required();
+  needs_reason(bind);
+  set(bind, [flags] {
+    const bool group = flags->version.starts_with("group:");
+    const std::string name = group ? flags->version.substr(6) : flags->version;
+    json body = {{"name", name + "-" + flags->model},
+                 {"roleRef", {{"name", flags->model}}},
+                 {"subjects", json::array({{{"kind", group ? "Group" : "User"}, {"name", name}}})}};
+    return run(*flags, "POST", "/admin/v1/rolebindings", change(*flags, body));
+  });
+  CLI::App* unbind = ctl->add_subcommand("unbind", "Delete a role binding");
+  unbind->add_option("name", flags->model, "Binding name")->required();
+  needs_reason(unbind);
+  set(unbind, [flags] {
+    return run(*flags, "DELETE", "/admin/v1/rolebindings/" + flags->model,
+               change(*flags, json::object()));
   });
 }
 

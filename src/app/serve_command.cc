@@ -71,14 +71,15 @@ int runServe(const ServeFlags& flags) {
     }
     alerts.evaluate(gw.metricsText(), now);
   });
-  gw.addAdminRoute("/admin/v1/alerts", [&alerts](const net::Request& request) {
-    std::string_view target = request.target();
-    int limit = 100;
-    if (size_t q = target.find("history="); q != std::string_view::npos) {
-      limit = std::clamp(std::atoi(std::string(target.substr(q + 8)).c_str()), 0, 10000);
-    }
-    return gateway::Gateway::AdminReply{200, alerts.alertsJson(limit)};
-  });
+  gw.addAdminRoute(
+      "/admin/v1/alerts", [&alerts](const net::Request& request, const gateway::AdminCaller&) {
+        std::string_view target = request.target();
+        int limit = 100;
+        if (size_t q = target.find("history="); q != std::string_view::npos) {
+          limit = std::clamp(std::atoi(std::string(target.substr(q + 8)).c_str()), 0, 10000);
+        }
+        return gateway::Gateway::AdminReply{200, alerts.alertsJson(limit)};
+      });
   gw.addMetricsSource([&alerts, ns](observe::ExpositionWriter& w) { alerts.writeMetrics(w, ns); });
   // The maintenance controller (R3-R5) acts on what detection and observation report.
   std::unique_ptr<control::Controller> controller;

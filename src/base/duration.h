@@ -20,4 +20,11 @@ std::string formatDuration(Duration d);
 
 inline double toSeconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
+// Milliseconds since the Unix epoch, for what is stored or shown (not for measuring intervals).
+inline int64_t wallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace dw

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/duration.h"
 #include "base/log.h"
 #include "net/http_client.h"
 
@@ -16,12 +17,6 @@ using json = nlohmann::ordered_json;
 using gateway::Track;
 
 namespace {
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double secondsBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -158,18 +153,24 @@ void Controller::attach() {
   gateway_.addReloadHook([this](const gateway::GatewayConfig&, gateway::GatewayConfig& loaded) {
     addLaunched(loaded);
   });
-  gateway_.addAdminRoute("/admin/v1/versions",
-                         [this](const net::Request& r) { return handleAdmin(r); });
-  gateway_.addAdminRoute("/admin/v1/rollouts",
-                         [this](const net::Request& r) { return handleAdmin(r); });
-  gateway_.addAdminRoute("/admin/v1/events",
-                         [this](const net::Request& r) { return handleAdmin(r); });
-  gateway_.addAdminRoute("/admin/v1/rollback",
-                         [this](const net::Request& r) { return handleAdmin(r); });
-  gateway_.addAdminRoute("/admin/v1/settings",
-                         [this](const net::Request& r) { return handleAdmin(r); });
-  gateway_.addAdminRoute("/admin/v1/scale",
-                         [this](const net::Request& r) { return handleAdmin(r); });
+  gateway_.addAdminRoute(
+      "/admin/v1/versions",
+      [this](const net::Request& r, const gateway::AdminCaller& c) { return handleAdmin(r, c); });
+  gateway_.addAdminRoute(
+      "/admin/v1/rollouts",
+      [this](const net::Request& r, const gateway::AdminCaller& c) { return handleAdmin(r, c); });
+  gateway_.addAdminRoute(
+      "/admin/v1/events",
+      [this](const net::Request& r, const gateway::AdminCaller& c) { return handleAdmin(r, c); });
+  gateway_.addAdminRoute(
+      "/admin/v1/rollback",
+      [this](const net::Request& r, const gateway::AdminCaller& c) { return handleAdmin(r, c); });
+  gateway_.addAdminRoute(
+      "/admin/v1/settings",
+      [this](const net::Request& r, const gateway::AdminCaller& c) { return handleAdmin(r, c); });
+  gateway_.addAdminRoute(
+      "/admin/v1/scale",
+      [this](const net::Request& r, const gateway::AdminCaller& c) { return handleAdmin(r, c); });
   gateway_.addMetricsSource([this](observe::ExpositionWriter& w) { writeMetrics(w); });
 }
 
@@ -309,7 +310,7 @@ Status Controller::publishReplicaSets() {
 void Controller::setState(const std::string& model, const std::string& version,
                           const std::string& state, const std::string& actor,
                           const std::string& reason, double accuracy) {
-  if (Status s = store_->setState(model, version, state, actor, reason, nowMs(), accuracy);
+  if (Status s = store_->setState(model, version, state, actor, reason, wallClockMs(), accuracy);
       !s.ok()) {
     DW_LOG_ERROR("registry: {}", s.message());
   }
@@ -318,7 +319,7 @@ void Controller::setState(const std::string& model, const std::string& version,
 int64_t Controller::event(const std::string& kind, const std::string& model,
                           const std::string& version, const std::string& actor,
                           const std::string& reason, const std::string& details) {
-  auto id = store_->addEvent({0, nowMs(), kind, model, version, actor, reason, details});
+  auto id = store_->addEvent({0, wallClockMs(), kind, model, version, actor, reason, details});
   {
     std::lock_guard lock(metrics_mutex_);
     ++events_total_[kind];
@@ -978,7 +979,8 @@ void Controller::autoscale() {
   }
 }
 
-gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request) {
+gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request,
+                                                     const gateway::AdminCaller& caller) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   const bool post = request.method() == net::http::verb::post;
@@ -987,9 +989,13 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
   if (body.is_discarded() || !body.is_object()) {
     return error(invalidArgument("the body must be a JSON object"));
   }
-  const std::string actor = body.value("actor", std::string(request["x-deepwatch-actor"]).empty()
-                                                    ? "admin"
-                                                    : std::string(request["x-deepwatch-actor"]));
+  // The authenticated caller is the actor; the body's "actor" counts only without
+  // authentication (local development).
+  const std::string actor =
+      !caller.actor.empty() ? caller.actor
+                            : body.value("actor", std::string(request["x-deepwatch-actor"]).empty()
+                                                      ? "admin"
+                                                      : std::string(request["x-deepwatch-actor"]));
   const std::string reason = body.value("reason", "");
   if (path == "/admin/v1/versions") {
     json out = json::array();
@@ -1119,7 +1125,7 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
     return reply(200, {{"from", stable}, {"to", to}});
   }
   if (path == "/admin/v1/settings") {
-    return handleSettings(body, post);
+    return handleSettings(body, post, actor);
   }
   if (path == "/admin/v1/scale" && post) {
     const std::string model = body.value("model", "");
@@ -1140,7 +1146,8 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
   return error(notFound("unknown control path"));
 }
 
-gateway::Gateway::AdminReply Controller::handleSettings(const json& body, bool post) {
+gateway::Gateway::AdminReply Controller::handleSettings(const json& body, bool post,
+                                                        const std::string& actor) {
   // The analysis and recovery thresholds, tuned at run time (until the next restart or reload).
   RolloutConfig rollout = config_.rollout;
   RecoveryConfig recovery = config_.recovery;
@@ -1220,7 +1227,7 @@ gateway::Gateway::AdminReply Controller::handleSettings(const json& body, bool p
     }
     config_.rollout = rollout;
     config_.recovery = recovery;
-    event("settings", "", "", body.value("actor", "admin"), body.value("reason", "tuned"),
+    event("settings", "", "", actor, body.value("reason", "tuned"),
           dump({{"rollout", r}, {"recovery", c}}));
   }
   return reply(200, {{"rollout",

@@ -69,7 +69,8 @@ class Controller {
   // The version to roll `stable` back to: the last other version that was stable and still has
   // replicas, else a standby with replicas; empty when there is none.
   std::string rollbackTarget(const gateway::ModelRoute& model, const std::string& stable);
-  gateway::Gateway::AdminReply handleSettings(const nlohmann::ordered_json& body, bool post);
+  gateway::Gateway::AdminReply handleSettings(const nlohmann::ordered_json& body, bool post,
+                                              const std::string& actor);
   // Rollouts.
   Status deploy(const std::string& model, const std::string& version, bool direct,
                 const std::string& actor, const std::string& reason);
@@ -92,7 +93,8 @@ class Controller {
                 const std::string& actor, const std::string& reason, const std::string& details);
   std::string metricsJson(const std::string& model, const std::string& version) const;
 
-  gateway::Gateway::AdminReply handleAdmin(const net::Request& request);
+  gateway::Gateway::AdminReply handleAdmin(const net::Request& request,
+                                           const gateway::AdminCaller& caller);
   void writeMetrics(observe::ExpositionWriter& w) const;
 
   ControlConfig config_;

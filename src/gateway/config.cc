@@ -422,6 +422,10 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
   }
 
   DW_RETURN_IF_ERROR(map.string("state_dir", &config.state_dir));
+  {
+    DW_ASSIGN_OR_RETURN(config.security,
+                        security::parseSecurityConfig(map.get("security"), config.file));
+  }
   config.alerting = map.get("alerting");
   config.control = map.get("control");
   DW_RETURN_IF_ERROR(parseObserve(map, &config.observe));

@@ -15,6 +15,7 @@
 #include "base/duration.h"
 #include "base/status.h"
 #include "observe/config.h"
+#include "security/security_config.h"
 
 namespace dw::gateway {
 
@@ -132,7 +133,8 @@ struct GatewayConfig {
   OutlierConfig outlier;
   RetryConfig retry;
   observe::ObserveConfig observe;
-  std::string state_dir = "var";  // The SQLite state file lives here (deepwatch.db).
+  std::string state_dir = "var";      // The SQLite state file lives here (deepwatch.db).
+  security::SecurityConfig security;  // Keys, RBAC, PII, privacy, audit (R7, R8).
   // Sections that layers above the gateway read (src/detect: `alerting`), kept as parsed YAML so
   // that their errors still name file:line:column.
   YAML::Node alerting;

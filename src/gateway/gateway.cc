@@ -6,10 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/duration.h"
 #include "base/log.h"
 #include "net/json_error.h"
 #include "observe/exposition.h"
 #include "observe/metrics_text.h"
+#include "security/api_keys.h"
 
 namespace dw::gateway {
 
@@ -56,8 +58,8 @@ Status Gateway::init() {
       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   std::vector<const observe::WorkerShard*> shards;
   for (int i = 0; i < workers; ++i) {
-    proxies_.push_back(
-        std::make_unique<Proxy>(routes_, api_->watchdog(i), workers, seed + i, *labels_));
+    proxies_.push_back(std::make_unique<Proxy>(routes_, access_policy_, api_->watchdog(i), workers,
+                                               seed + i, *labels_));
     shards.push_back(&proxies_.back()->shard());
   }
   aggregator_ = std::make_unique<observe::Aggregator>(
@@ -66,6 +68,8 @@ Status Gateway::init() {
   DW_ASSIGN_OR_RETURN(database_, store::Database::open(config_.state_dir + "/deepwatch.db"));
   DW_ASSIGN_OR_RETURN(auto baseline_store, store::BaselineStore::open(*database_));
   baselines_.emplace(std::move(baseline_store));
+  DW_ASSIGN_OR_RETURN(access_, AccessControl::create(config_.security, *database_,
+                                                     config_.state_dir, access_policy_));
   health_ = std::make_unique<HealthChecker>(control_io_, [this] { return registry_.replicas(); });
   resources_ =
       std::make_unique<ResourceScraper>(control_io_, [this] { return registry_.replicas(); });
@@ -501,12 +505,63 @@ void Gateway::writeResources(observe::ExpositionWriter& w, const RoutingTable& t
   }
 }
 
+asio::awaitable<bool> Gateway::admitAdmin(net::Exchange& exchange, AdminCaller* caller) {
+  // R7: default deny. Every admin request names a permission (permissionFor); the caller's key
+  // must authenticate and RBAC must allow it. The decision goes to the audit log with the
+  // operation (R8).
+  const net::Request& request = exchange.request();
+  caller->source_ip = exchange.remoteAddress();
+  std::shared_ptr<const security::AccessPolicy> policy = access_policy_.load();
+  const AdminPermission need = permissionFor(request, config_.security.public_metrics);
+  if (!policy->enabled() || need.kind == AdminPermission::Kind::kPublic) {
+    co_return true;
+  }
+  constexpr std::string_view kJson = "application/json";
+  auto it = request.find(http::field::authorization);
+  const std::string_view token =
+      it == request.end() ? std::string_view() : security::bearerToken(it->value());
+  const security::Principal* principal =
+      token.empty() ? nullptr : policy->authenticate(token, wallClockMs());
+  if (principal == nullptr) {
+    net::Response response(http::status::unauthorized, 11);
+    response.set(http::field::content_type, kJson);
+    response.set(http::field::www_authenticate, "Bearer realm=\"deepwatch\"");
+    response.body() = net::openAiErrorJson(
+        token.empty() ? "You didn't provide an API key. Send it in the Authorization header as "
+                        "'Bearer YOUR_KEY'."
+                      : "Incorrect API key provided.",
+        "invalid_request_error", "", token.empty() ? "missing_api_key" : "invalid_api_key");
+    co_await exchange.respond(std::move(response));
+    co_return false;
+  }
+  caller->actor = principal->user;
+  caller->groups = principal->groups;
+  if (need.kind == AdminPermission::Kind::kAuthenticated) {
+    co_return true;
+  }
+  const security::Permission permission{security::kApiGroup, need.resource, need.verb, need.name};
+  caller->rbac_reason = policy->rbac().explain(*principal, permission);
+  if (!policy->rbac().allowed(*principal, permission)) {
+    DW_LOG_WARN("admin: {} denied {} {} ({})", principal->user, request.method_string(),
+                request.target().substr(0, 200), caller->rbac_reason);
+    co_await net::respondText(
+        exchange, http::status::forbidden, kJson,
+        net::openAiErrorJson(caller->rbac_reason, "permission_error", "", "permission_denied"));
+    co_return false;
+  }
+  co_return true;
+}
+
 asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
   const net::Request& request = exchange.request();
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   const bool is_get = request.method() == http::verb::get;
   constexpr std::string_view kJson = "application/json";
+  AdminCaller caller;
+  if (!co_await admitAdmin(exchange, &caller)) {
+    co_return;
+  }
   if (path == "/healthz" && is_get) {
     co_await net::respondText(exchange, http::status::ok, kJson, R"({"status":"ok"})");
   } else if (path == "/readyz" && is_get) {
@@ -535,9 +590,19 @@ asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
   } else if (auto route = std::find_if(admin_routes_.begin(), admin_routes_.end(),
                                        [&](const auto& r) { return path.starts_with(r.first); });
              route != admin_routes_.end()) {
-    AdminReply reply = onControl([&] { return route->second(request); });
+    AdminReply reply = onControl([&] { return route->second(request, caller); });
     co_await net::respondText(exchange, static_cast<http::status>(reply.status), kJson,
                               std::move(reply.body));
+  } else if (path == "/admin/v1/whoami" || path.starts_with("/admin/v1/keys") ||
+             path.starts_with("/admin/v1/roles") || path.starts_with("/admin/v1/rolebindings")) {
+    auto reply = onControl([&] { return access_->handle(request, caller); });
+    if (!reply) {
+      reply = AccessControl::Reply{
+          404,
+          net::openAiErrorJson("Unknown admin path.", "invalid_request_error", "", "unknown_url")};
+    }
+    co_await net::respondText(exchange, static_cast<http::status>(reply->status), kJson,
+                              std::move(reply->body));
   } else if (path.starts_with("/admin/v1/baselines/")) {
     co_await handleBaseline(exchange, std::string(path.substr(20)));
   } else if (path == "/admin/v1/reload" && request.method() == http::verb::post) {

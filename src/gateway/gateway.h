@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "gateway/access_control.h"
 #include "gateway/config.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
@@ -47,7 +48,8 @@ class Gateway {
     int status = 200;
     std::string body;
   };
-  using AdminRoute = std::function<AdminReply(const net::Request&)>;
+  // The caller is authenticated and authorized before a route runs (AccessControl).
+  using AdminRoute = std::function<AdminReply(const net::Request&, const AdminCaller&)>;
   void addTickHook(TickHook hook) { tick_hooks_.push_back(std::move(hook)); }
   void addAdminRoute(std::string prefix, AdminRoute route) {
     admin_routes_.emplace_back(std::move(prefix), std::move(route));
@@ -74,6 +76,9 @@ class Gateway {
   }
   asio::io_context& controlContext() { return control_io_; }
   store::Database& database() { return *database_; }
+  std::shared_ptr<const security::AccessPolicy> accessPolicy() const {
+    return access_policy_.load();
+  }
   const GatewayConfig& config() const { return config_; }
 
   void start();
@@ -105,11 +110,15 @@ class Gateway {
   auto onControl(F work) -> decltype(work());
 
   asio::awaitable<void> handleAdmin(net::Exchange& exchange);
+  // Authenticates and authorizes an admin request; false when it was answered (401, 403).
+  asio::awaitable<bool> admitAdmin(net::Exchange& exchange, AdminCaller* caller);
   asio::awaitable<void> handleBaseline(net::Exchange& exchange, std::string model);
 
   GatewayConfig config_;  // Control thread.
   Registry registry_;     // Control thread.
   SnapshotSlot<RoutingTable> routes_;
+  SnapshotSlot<security::AccessPolicy> access_policy_;
+  std::unique_ptr<AccessControl> access_;  // Control thread.
   std::unique_ptr<net::HttpServer> api_;
   std::unique_ptr<net::HttpServer> admin_;
   std::vector<std::unique_ptr<Proxy>> proxies_;  // One per API worker.

@@ -6,9 +6,11 @@
 #include <array>
 #include <chrono>
 
+#include "base/duration.h"
 #include "base/hash.h"
 #include "base/log.h"
 #include "net/json_error.h"
+#include "security/api_keys.h"
 
 namespace dw::gateway {
 
@@ -117,9 +119,35 @@ Duration remaining(Clock::time_point deadline, Duration op_timeout) {
 
 }  // namespace
 
-Proxy::Proxy(const SnapshotSlot<RoutingTable>& routes, net::Watchdog& watchdog, int workers,
-             uint64_t seed, const observe::LabelExtractor& labels)
-    : routes_(routes), watchdog_(watchdog), workers_(workers), random_(seed), labels_(labels) {}
+Proxy::Proxy(const SnapshotSlot<RoutingTable>& routes,
+             const SnapshotSlot<security::AccessPolicy>& access, net::Watchdog& watchdog,
+             int workers, uint64_t seed, const observe::LabelExtractor& labels)
+    : routes_(routes),
+      access_(access),
+      watchdog_(watchdog),
+      workers_(workers),
+      random_(seed),
+      labels_(labels) {}
+
+asio::awaitable<const security::Principal*> Proxy::authenticate(
+    net::Exchange& exchange, const security::AccessPolicy& policy, const std::string& request_id) {
+  // R7: nothing reaches a model without a key. The key is never echoed, logged or counted.
+  const net::Request& request = exchange.request();
+  auto it = request.find(http::field::authorization);
+  const std::string_view token =
+      it == request.end() ? std::string_view() : security::bearerToken(it->value());
+  const security::Principal* principal =
+      token.empty() ? nullptr : policy.authenticate(token, wallClockMs());
+  if (principal == nullptr) {
+    co_await localReply(exchange, 401, LocalReply::kUnauthenticated,
+                        token.empty() ? "You didn't provide an API key. Send it in the "
+                                        "Authorization header as 'Bearer YOUR_KEY'."
+                                      : "Incorrect API key provided.",
+                        "invalid_request_error", "",
+                        token.empty() ? "missing_api_key" : "invalid_api_key", request_id, 0);
+  }
+  co_return principal;
+}
 
 Proxy::~Proxy() = default;
 
@@ -251,6 +279,14 @@ asio::awaitable<void> Proxy::handle(net::Exchange& exchange) {
   const Endpoint endpoint = classify(path);
   const bool is_get = request.method() == http::verb::get;
   const bool is_post = request.method() == http::verb::post;
+  std::shared_ptr<const security::AccessPolicy> policy = access_.current();
+  const security::Principal* principal = nullptr;
+  if (policy != nullptr && policy->enabled()) {
+    principal = co_await authenticate(exchange, *policy, requestId(request));
+    if (principal == nullptr) {
+      co_return;
+    }
+  }
   if (endpoint == Endpoint::kModels && is_get) {
     net::Response response(http::status::ok, 11);
     response.set(http::field::content_type, "application/json");
@@ -282,7 +318,7 @@ asio::awaitable<void> Proxy::handle(net::Exchange& exchange) {
   if ((endpoint == Endpoint::kChat || endpoint == Endpoint::kCompletions ||
        endpoint == Endpoint::kEmbeddings) &&
       is_post) {
-    co_await proxyRequest(exchange, path, std::move(table));
+    co_await proxyRequest(exchange, path, std::move(table), policy.get(), principal);
     co_return;
   }
   const std::string id = requestId(request);
@@ -367,7 +403,9 @@ void appendEndToEndHeaders(std::string& head, const Fields& fields) {
 }  // namespace
 
 asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_view path,
-                                          std::shared_ptr<const RoutingTable> table) {
+                                          std::shared_ptr<const RoutingTable> table,
+                                          const security::AccessPolicy* policy,
+                                          const security::Principal* principal) {
   const GatewayConfig& config = table->config();
   const net::Request& request = exchange.request();
   const std::string request_id = requestId(request);
@@ -387,6 +425,14 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
     co_await localReply(exchange, 404, LocalReply::kModelNotFound,
                         fmt::format("The model '{}' does not exist.", fields.model.substr(0, 200)),
                         "invalid_request_error", "model", "model_not_found", request_id, 0);
+    co_return;
+  }
+  if (principal != nullptr &&
+      !policy->allowed(*principal, {security::kApiGroup, "models", "infer", model->config.name})) {
+    co_await localReply(
+        exchange, 403, LocalReply::kForbidden,
+        fmt::format("This key may not use the model '{}'.", model->config.name.substr(0, 200)),
+        "permission_error", "model", "model_not_permitted", request_id, 0);
     co_return;
   }
   ModelLocal& limits = modelLocal(*model, config);

@@ -21,6 +21,7 @@
 #include "observe/label_extractor.h"
 #include "observe/output_scanner.h"
 #include "observe/shard.h"
+#include "security/access_policy.h"
 
 namespace dw::gateway {
 
@@ -30,7 +31,8 @@ class Proxy {
  public:
   // `watchdog` is the worker's (its upstream sockets are timed by it); `workers` splits the
   // per-model limits between workers.
-  Proxy(const SnapshotSlot<RoutingTable>& routes, net::Watchdog& watchdog, int workers,
+  Proxy(const SnapshotSlot<RoutingTable>& routes,
+        const SnapshotSlot<security::AccessPolicy>& access, net::Watchdog& watchdog, int workers,
         uint64_t seed, const observe::LabelExtractor& labels);
   ~Proxy();
 
@@ -47,7 +49,9 @@ class Proxy {
   struct Observation;
 
   asio::awaitable<void> proxyRequest(net::Exchange& exchange, std::string_view path,
-                                     std::shared_ptr<const RoutingTable> table);
+                                     std::shared_ptr<const RoutingTable> table,
+                                     const security::AccessPolicy* policy,
+                                     const security::Principal* principal);
   asio::awaitable<void> runAttempt(net::Exchange& exchange, Attempt& attempt,
                                    const ModelRoute& model, int version_index,
                                    const GatewayConfig& config);
@@ -68,7 +72,14 @@ class Proxy {
   void ejectRefusing(const Replica& replica, const GatewayConfig& config);
   std::string requestId(const net::Request& request);
 
+  // The caller's principal when the request carries a valid key; nullptr otherwise (and then it
+  // has been answered 401).
+  asio::awaitable<const security::Principal*> authenticate(net::Exchange& exchange,
+                                                           const security::AccessPolicy& policy,
+                                                           const std::string& request_id);
+
   SnapshotReader<RoutingTable> routes_;
+  SnapshotReader<security::AccessPolicy> access_;
   net::Watchdog& watchdog_;
   int workers_;
   Random random_;

@@ -38,11 +38,14 @@ enum class LocalReply {
   kNoHealthyUpstream,
   kUpstreamFailed,
   kUpstreamTimeout,
+  kUnauthenticated,
+  kForbidden,
+  kPiiBlocked,
   kCount
 };
-inline constexpr const char* kLocalReplyNames[] = {"bad_request",     "model_not_found",
-                                                   "overloaded",      "no_healthy_upstream",
-                                                   "upstream_failed", "upstream_timeout"};
+inline constexpr const char* kLocalReplyNames[] = {
+    "bad_request",      "model_not_found", "overloaded", "no_healthy_upstream", "upstream_failed",
+    "upstream_timeout", "unauthenticated", "forbidden",  "pii_blocked"};
 
 struct WorkerMetrics {
   // Bounded by design: model ids come from config (docs/design/metrics.md), and a model beyond

@@ -5,7 +5,8 @@
 namespace dw::net {
 
 asio::awaitable<StatusOr<HttpAnswer>> httpCallAsync(std::string method, std::string url,
-                                                    std::string body, Duration timeout) {
+                                                    std::string body, Duration timeout,
+                                                    std::string bearer) {
   constexpr std::string_view kScheme = "http://";
   if (!std::string_view(url).starts_with(kScheme)) {
     co_return invalidArgument("'" + url + "' is not an http:// URL");
@@ -38,6 +39,9 @@ asio::awaitable<StatusOr<HttpAnswer>> httpCallAsync(std::string method, std::str
   request.set(http::field::host, authority);
   request.set(http::field::user_agent, "deepwatch");
   request.set(http::field::content_type, "application/json");
+  if (!bearer.empty()) {
+    request.set(http::field::authorization, "Bearer " + bearer);
+  }
   request.body() = std::move(body);
   request.prepare_payload();
   co_await http::async_write(stream, request, redirect(ec));
@@ -61,7 +65,7 @@ asio::awaitable<StatusOr<HttpAnswer>> httpCallAsync(std::string method, std::str
 }
 
 StatusOr<HttpAnswer> httpCall(std::string_view method, std::string_view url, std::string_view body,
-                              Duration timeout) {
+                              Duration timeout, std::string_view bearer) {
   asio::io_context io;
   // StatusOr has no default constructor, which co_spawn's value completion needs: the result is
   // stored by a void coroutine instead.
@@ -69,8 +73,8 @@ StatusOr<HttpAnswer> httpCall(std::string_view method, std::string_view url, std
   asio::co_spawn(
       io,
       [result, method = std::string(method), url = std::string(url), body = std::string(body),
-       timeout]() -> asio::awaitable<void> {
-        *result = co_await httpCallAsync(method, url, body, timeout);
+       timeout, bearer = std::string(bearer)]() -> asio::awaitable<void> {
+        *result = co_await httpCallAsync(method, url, body, timeout, bearer);
       },
       asio::detached);
   io.run();

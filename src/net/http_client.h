@@ -21,11 +21,14 @@ struct HttpAnswer {
 
 // `url` is http://host:port/path. Transport failures are UNAVAILABLE or DEADLINE_EXCEEDED; any
 // HTTP status is an answer. Blocks; runs its own io_context.
+// `bearer`, when given, is sent as `Authorization: Bearer <bearer>`.
 StatusOr<HttpAnswer> httpCall(std::string_view method, std::string_view url, std::string_view body,
-                              Duration timeout = std::chrono::seconds(10));
+                              Duration timeout = std::chrono::seconds(10),
+                              std::string_view bearer = {});
 
 // The same as a coroutine on the caller's executor (the control thread's sinks).
 asio::awaitable<StatusOr<HttpAnswer>> httpCallAsync(std::string method, std::string url,
-                                                    std::string body, Duration timeout);
+                                                    std::string body, Duration timeout,
+                                                    std::string bearer = {});
 
 }  // namespace dw::net

@@ -149,6 +149,12 @@ asio::awaitable<bool> Exchange::write(const std::array<asio::const_buffer, N>& b
   co_return true;
 }
 
+std::string Exchange::remoteAddress() const {
+  error_code ec;
+  const auto endpoint = connection_.socket.remote_endpoint(ec);
+  return ec ? std::string() : endpoint.address().to_string();
+}
+
 asio::awaitable<bool> Exchange::respond(Response response) {
   responded_ = true;
   response.version(11);

@@ -50,6 +50,8 @@ class Exchange {
   const Request& request() const { return request_; }
   Request& mutableRequest() { return request_; }
   int worker() const { return worker_; }
+  // The client's address ("127.0.0.1"), or empty when the socket no longer knows it.
+  std::string remoteAddress() const;
 
   // Sends a complete response (Content-Length framing). Returns false when the client is gone.
   asio::awaitable<bool> respond(Response response);

@@ -131,9 +131,11 @@ export async function startGateway(config, { ready = true, logLevel = 'warn' } =
   const full = {
     listeners: { api: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
     state_dir: join(dir, 'state'),
+    // Suites about other things run without keys; the security suites turn authentication on.
+    security: { auth: false },
     ...config,
   };
-  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(full, null, 2));
+  writeFileSync(file, typeof config === 'string' ? withoutAuth(config) : JSON.stringify(full, null, 2));
   const adminPortFile = join(dir, 'admin-port');
   const proc = await startProcess(['--log-level', logLevel, 'serve', '-c', file, '--admin-port-file', adminPortFile], {
     portFlag: null,
@@ -159,9 +161,15 @@ export function rewriteConfig(gateway, config) {
   const full = {
     listeners: { api: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
     state_dir: join(gateway.configDir, 'state'),
+    security: { auth: false },
     ...config,
   };
-  writeFileSync(gateway.configFile, typeof config === 'string' ? config : JSON.stringify(full, null, 2));
+  writeFileSync(gateway.configFile, typeof config === 'string' ? withoutAuth(config) : JSON.stringify(full, null, 2));
+}
+
+// A YAML configuration without a security section gets one that turns authentication off.
+function withoutAuth(yaml) {
+  return /^security:/m.test(yaml) ? yaml : `${yaml}\nsecurity: {auth: false}\n`;
 }
 
 // A model entry for a gateway config: versions given as [{id, track, weight, replicas: [proc]}].

@@ -1,0 +1,479 @@
+#include "gateway/access_control.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "base/duration.h"
+#include "base/log.h"
+#include "net/json_error.h"
+#include "security/api_keys.h"
+
+namespace dw::gateway {
+
+namespace {
+
+using json = nlohmann::json;
+namespace http = net::http;
+
+std::string_view segment(std::string_view path, size_t index) {
+  size_t start = 0;
+  for (size_t i = 0; i < index; ++i) {
+    start = path.find('/', start + 1);
+    if (start == std::string_view::npos) {
+      return {};
+    }
+  }
+  const size_t end = path.find('/', start + 1);
+  return path.substr(start + 1,
+                     end == std::string_view::npos ? std::string_view::npos : end - start - 1);
+}
+
+std::string bodyModel(const net::Request& request) {
+  json body = json::parse(request.body(), nullptr, false);
+  if (body.is_object() && body.contains("model") && body["model"].is_string()) {
+    return body["model"].get<std::string>();
+  }
+  return "";
+}
+
+AccessControl::Reply error(int status, std::string_view message, std::string_view code) {
+  return {status, net::openAiErrorJson(message,
+                                       status == 403   ? "permission_error"
+                                       : status == 404 ? "invalid_request_error"
+                                                       : "invalid_request_error",
+                                       "", code)};
+}
+
+AccessControl::Reply fromStatus(const Status& status) {
+  return error(httpStatusFor(status.code()), status.message(), "");
+}
+
+// Writes `text` to `path` with mode 0600, replacing it atomically (temp file, fsync, rename).
+Status writeSecretFile(const std::string& path, std::string_view text) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return unavailable(fmt::format("cannot write {}", temp));
+  }
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return unavailable(fmt::format("cannot write {}", path));
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+AdminPermission permissionFor(const net::Request& request, bool public_metrics) {
+  using Kind = AdminPermission::Kind;
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  const http::verb method = request.method();
+  const bool get = method == http::verb::get;
+  const bool post = method == http::verb::post;
+  const bool put = method == http::verb::put;
+  const bool del = method == http::verb::delete_;
+  AdminPermission p;
+  p.mutating = !get && method != http::verb::head;
+  auto rbac = [&](std::string resource, std::string verb, std::string name = "") {
+    p.resource = std::move(resource);
+    p.verb = std::move(verb);
+    p.name = std::move(name);
+    return p;
+  };
+  if (path == "/healthz" || path == "/readyz") {
+    p.kind = Kind::kPublic;
+    return p;
+  }
+  if (path == "/metrics") {
+    if (public_metrics && get) {
+      p.kind = Kind::kPublic;
+      return p;
+    }
+    return rbac("metrics", "get");
+  }
+  if (!path.starts_with("/admin/v1/")) {
+    return rbac("unknown", std::string(request.method_string()));
+  }
+  const std::string_view kind = segment(path, 2);
+  const std::string name(segment(path, 3));
+  const std::string_view action = segment(path, 4);
+  if (kind == "whoami") {
+    p.kind = Kind::kAuthenticated;
+    return p;
+  }
+  if (kind == "models") {
+    if (put && action == "weights") {
+      return rbac("models", "update", name);
+    }
+    return rbac("models", name.empty() ? "list" : "get", name);
+  }
+  if (kind == "rollouts") {
+    if (post && name.empty()) {
+      return rbac("models", "deploy", bodyModel(request));
+    }
+    if (post) {
+      return rbac("models", std::string(action), name);
+    }
+    return rbac("rollouts", "list");
+  }
+  if (kind == "rollback" && post) {
+    return rbac("models", "rollback", bodyModel(request));
+  }
+  if (kind == "scale" && post) {
+    return rbac("models", "scale", bodyModel(request));
+  }
+  if (kind == "settings") {
+    return post ? rbac("settings", "tune") : rbac("settings", "get");
+  }
+  if (kind == "reload" && post) {
+    return rbac("config", "reload");
+  }
+  if (kind == "baselines") {
+    return rbac("baselines", post ? "create" : put ? "update" : "get", name);
+  }
+  if (kind == "keys" || kind == "roles" || kind == "rolebindings" || kind == "versions" ||
+      kind == "events" || kind == "alerts" || kind == "audit" || kind == "experiments" ||
+      kind == "reports" || kind == "privacy") {
+    const char* verb = get    ? (name.empty() ? "list" : "get")
+                       : post ? (name.empty() ? "create" : "update")
+                       : put  ? "update"
+                       : del  ? "delete"
+                              : "unknown";
+    return rbac(std::string(kind), verb, name);
+  }
+  return rbac("unknown", std::string(request.method_string()));
+}
+
+StatusOr<std::unique_ptr<AccessControl>> AccessControl::create(
+    const security::SecurityConfig& config, store::Database& db, const std::string& state_dir,
+    SnapshotSlot<security::AccessPolicy>& slot) {
+  DW_ASSIGN_OR_RETURN(security::AccessStore access_store, security::AccessStore::open(db));
+  std::unique_ptr<AccessControl> control(new AccessControl(config, std::move(access_store), slot));
+  if (config.auth) {
+    DW_RETURN_IF_ERROR(control->bootstrap(state_dir));
+  }
+  DW_RETURN_IF_ERROR(control->rebuild());
+  return control;
+}
+
+Status AccessControl::bootstrap(const std::string& state_dir) {
+  DW_ASSIGN_OR_RETURN(auto keys, store_.keys(true));
+  if (!keys.empty()) {
+    return okStatus();
+  }
+  const std::string file = config_.admin_key_file.empty()
+                               ? (std::filesystem::path(state_dir) / "admin.key").string()
+                               : config_.admin_key_file;
+  security::NewKey key = security::generateKey();
+  security::KeyRow row;
+  row.id = key.id;
+  row.name = "bootstrap admin";
+  row.principal.user = "admin";
+  row.digest_hex = security::toHex(key.digest);
+  row.last4 = key.last4;
+  row.created_ms = wallClockMs();
+  row.created_by = "deepwatch";
+  // The file first: a key stored but never shown would lock everyone out.
+  DW_RETURN_IF_ERROR(writeSecretFile(file, key.key + "\n"));
+  DW_RETURN_IF_ERROR(store_.addKey(row));
+  DW_RETURN_IF_ERROR(store_.putBinding({"admin", "admin", {{"User", "admin"}}, false}));
+  DW_LOG_WARN("created the first admin key ({}) and wrote it to {}",
+              security::maskKey(key.id, key.last4), file);
+  return okStatus();
+}
+
+Status AccessControl::reconfigure(const security::SecurityConfig& config) {
+  config_ = config;
+  return rebuild();
+}
+
+Status AccessControl::rebuild() {
+  std::vector<security::Role> roles = security::Rbac::builtinRoles();
+  roles.insert(roles.end(), config_.roles.begin(), config_.roles.end());
+  DW_ASSIGN_OR_RETURN(std::vector<security::Role> stored, store_.roles());
+  for (security::Role& role : stored) {
+    roles.push_back(std::move(role));
+  }
+  std::vector<security::RoleBinding> bindings = config_.bindings;
+  DW_ASSIGN_OR_RETURN(std::vector<security::RoleBinding> stored_bindings, store_.bindings());
+  for (security::RoleBinding& b : stored_bindings) {
+    bindings.push_back(std::move(b));
+  }
+  DW_ASSIGN_OR_RETURN(security::Rbac rbac, security::Rbac::build(roles, bindings));
+  DW_ASSIGN_OR_RETURN(std::vector<security::KeyEntry> keys, store_.keyEntries());
+  policy_.publish(
+      std::make_shared<const security::AccessPolicy>(config_.auth, std::move(keys), rbac));
+  return okStatus();
+}
+
+security::Principal AccessControl::principalOf(const AdminCaller& caller) const {
+  return {caller.actor, caller.groups};
+}
+
+std::optional<AccessControl::Reply> AccessControl::handle(const net::Request& request,
+                                                          const AdminCaller& caller) {
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  const http::verb method = request.method();
+  const std::string_view kind = segment(path, 2);
+  const std::string name(segment(path, 3));
+  if (kind == "whoami") {
+    auto policy = policy_.load();
+    json roles = json::array();
+    for (const security::Role* r : policy->rbac().rolesOf(principalOf(caller))) {
+      roles.push_back(r->name);
+    }
+    return Reply{200, json{{"user", caller.actor},
+                           {"groups", caller.groups},
+                           {"roles", roles},
+                           {"authentication", policy->enabled()}}
+                          .dump()};
+  }
+  if (kind == "keys") {
+    if (method == http::verb::get) {
+      auto rows = store_.keys(request.target().find("revoked=true") != std::string_view::npos);
+      if (!rows.ok()) {
+        return fromStatus(rows.status());
+      }
+      json out = json::array();
+      for (const auto& k : *rows) {
+        out.push_back({{"id", k.id},
+                       {"key", security::maskKey(k.id, k.last4)},
+                       {"name", k.name},
+                       {"user", k.principal.user},
+                       {"groups", k.principal.groups},
+                       {"created_ms", k.created_ms},
+                       {"created_by", k.created_by},
+                       {"revoked_ms", k.revoked_ms},
+                       {"expires_ms", k.expires_ms}});
+      }
+      return Reply{200, json{{"keys", out}}.dump()};
+    }
+    if (method == http::verb::post && name.empty()) {
+      return createKey(request.body(), caller);
+    }
+    if (method == http::verb::delete_ && !name.empty()) {
+      if (Status s = store_.revokeKey(name, wallClockMs()); !s.ok()) {
+        return fromStatus(s);
+      }
+      if (Status s = rebuild(); !s.ok()) {
+        return fromStatus(s);
+      }
+      return Reply{200, json{{"revoked", name}}.dump()};
+    }
+    return error(405, "Method not allowed.", "method_not_allowed");
+  }
+  if (kind == "roles" || kind == "rolebindings") {
+    const bool binding = kind == "rolebindings";
+    if (method == http::verb::get) {
+      auto policy = policy_.load();
+      json out = json::array();
+      if (binding) {
+        for (const auto& b : policy->rbac().bindings()) {
+          out.push_back(security::toJson(b));
+        }
+      } else {
+        for (const auto& r : policy->rbac().roles()) {
+          out.push_back(security::toJson(r));
+        }
+      }
+      return Reply{200, json{{std::string(kind), out}}.dump()};
+    }
+    if (method == http::verb::post && name.empty()) {
+      return putRbacObject(binding, request.body(), caller);
+    }
+    if (method == http::verb::delete_ && !name.empty()) {
+      return deleteRbacObject(binding, name, caller);
+    }
+    return error(405, "Method not allowed.", "method_not_allowed");
+  }
+  return std::nullopt;
+}
+
+AccessControl::Reply AccessControl::createKey(const std::string& body_text,
+                                              const AdminCaller& caller) {
+  json body = json::parse(body_text, nullptr, false);
+  if (!body.is_object() || !body.contains("name") || !body["name"].is_string() ||
+      body["name"].get<std::string>().empty()) {
+    return error(400, "The body must be a JSON object with a 'name'.", "invalid_body");
+  }
+  security::KeyRow row;
+  row.name = body["name"].get<std::string>();
+  row.principal.user = body.value("user", row.name);
+  if (body.contains("groups") && body["groups"].is_array()) {
+    for (const json& g : body["groups"]) {
+      if (g.is_string()) {
+        row.principal.groups.push_back(g.get<std::string>());
+      }
+    }
+  }
+  std::vector<std::string> roles;
+  if (body.contains("roles") && body["roles"].is_array()) {
+    for (const json& r : body["roles"]) {
+      if (r.is_string()) {
+        roles.push_back(r.get<std::string>());
+      }
+    }
+  }
+  // No escalation: every role given with the key must be one the caller holds in full.
+  auto policy = policy_.load();
+  const security::Principal granter = principalOf(caller);
+  for (const std::string& r : roles) {
+    const security::Role* role = policy->rbac().role(r);
+    if (role == nullptr) {
+      return error(400, fmt::format("There is no role '{}'.", r), "unknown_role");
+    }
+    if (policy->enabled() && !policy->rbac().covers(granter, *role)) {
+      return error(403,
+                   fmt::format("You may not grant the role '{}': it has permissions you do "
+                               "not hold.",
+                               r),
+                   "escalation_denied");
+    }
+  }
+  if (body.contains("expires_in_seconds") && body["expires_in_seconds"].is_number()) {
+    const double seconds = body["expires_in_seconds"].get<double>();
+    if (!(seconds > 0)) {
+      return error(400, "'expires_in_seconds' must be positive.", "invalid_body");
+    }
+    row.expires_ms = wallClockMs() + static_cast<int64_t>(seconds * 1000);
+  }
+  security::NewKey key = security::generateKey();
+  row.id = key.id;
+  row.digest_hex = security::toHex(key.digest);
+  row.last4 = key.last4;
+  row.created_ms = wallClockMs();
+  row.created_by = caller.actor.empty() ? "anonymous" : caller.actor;
+  if (Status s = store_.addKey(row); !s.ok()) {
+    return fromStatus(s);
+  }
+  for (const std::string& r : roles) {
+    security::RoleBinding binding{
+        row.principal.user + "-" + r, r, {{"User", row.principal.user}}, false};
+    if (Status s = store_.putBinding(binding); !s.ok()) {
+      return fromStatus(s);
+    }
+  }
+  if (Status s = rebuild(); !s.ok()) {
+    return fromStatus(s);
+  }
+  return Reply{200, json{{"id", row.id},
+                         {"key", key.key},
+                         {"masked", security::maskKey(key.id, key.last4)},
+                         {"user", row.principal.user},
+                         {"roles", roles},
+                         {"note", "The key is shown once; store it now."}}
+                        .dump()};
+}
+
+AccessControl::Reply AccessControl::putRbacObject(bool binding, const std::string& body_text,
+                                                  const AdminCaller& caller) {
+  json body = json::parse(body_text, nullptr, false);
+  auto policy = policy_.load();
+  const security::Principal granter = principalOf(caller);
+  if (binding) {
+    auto parsed = security::bindingFromJson(body);
+    if (!parsed.ok()) {
+      return error(400, parsed.status().message(), "invalid_body");
+    }
+    const security::Role* role = policy->rbac().role(parsed->role);
+    if (role == nullptr) {
+      return error(400, fmt::format("There is no role '{}'.", parsed->role), "unknown_role");
+    }
+    if (policy->enabled() && !policy->rbac().covers(granter, *role)) {
+      return error(403,
+                   fmt::format("You may not bind the role '{}': it has permissions you do not "
+                               "hold.",
+                               parsed->role),
+                   "escalation_denied");
+    }
+    for (const auto& b : policy->rbac().bindings()) {
+      if (b.name == parsed->name && b.builtin) {
+        return error(409, "That binding comes from the configuration file.", "builtin");
+      }
+    }
+    if (Status s = store_.putBinding(*parsed); !s.ok()) {
+      return fromStatus(s);
+    }
+    if (Status s = rebuild(); !s.ok()) {
+      return fromStatus(s);
+    }
+    return Reply{200, security::toJson(*parsed).dump()};
+  }
+  auto parsed = security::roleFromJson(body);
+  if (!parsed.ok()) {
+    return error(400, parsed.status().message(), "invalid_body");
+  }
+  if (const security::Role* existing = policy->rbac().role(parsed->name);
+      existing != nullptr && existing->builtin) {
+    return error(409, "That role is built in or comes from the configuration file.", "builtin");
+  }
+  if (policy->enabled() && !policy->rbac().covers(granter, *parsed)) {
+    return error(403, "You may not create a role with permissions you do not hold.",
+                 "escalation_denied");
+  }
+  if (Status s = store_.putRole(*parsed); !s.ok()) {
+    return fromStatus(s);
+  }
+  if (Status s = rebuild(); !s.ok()) {
+    return fromStatus(s);
+  }
+  return Reply{200, security::toJson(*parsed).dump()};
+}
+
+AccessControl::Reply AccessControl::deleteRbacObject(bool binding, const std::string& name,
+                                                     const AdminCaller& caller) {
+  (void)caller;
+  auto policy = policy_.load();
+  if (binding) {
+    for (const auto& b : policy->rbac().bindings()) {
+      if (b.name == name) {
+        if (b.builtin) {
+          return error(409, "That binding comes from the configuration file.", "builtin");
+        }
+        if (Status s = store_.deleteBinding(name); !s.ok()) {
+          return fromStatus(s);
+        }
+        if (Status s = rebuild(); !s.ok()) {
+          return fromStatus(s);
+        }
+        return Reply{200, json{{"deleted", name}}.dump()};
+      }
+    }
+    return error(404, fmt::format("There is no role binding '{}'.", name), "not_found");
+  }
+  const security::Role* role = policy->rbac().role(name);
+  if (role == nullptr) {
+    return error(404, fmt::format("There is no role '{}'.", name), "not_found");
+  }
+  if (role->builtin) {
+    return error(409, "That role is built in or comes from the configuration file.", "builtin");
+  }
+  for (const auto& b : policy->rbac().bindings()) {
+    if (b.role == name) {
+      return error(409, fmt::format("The role binding '{}' still uses it.", b.name), "in_use");
+    }
+  }
+  if (Status s = store_.deleteRole(name); !s.ok()) {
+    return fromStatus(s);
+  }
+  if (Status s = rebuild(); !s.ok()) {
+    return fromStatus(s);
+  }
+  return Reply{200, json{{"deleted", name}}.dump()};
+}
+
+}  // namespace dw::gateway
