@@ -324,7 +324,9 @@ double bankCardScore(std::string_view digits, bool grouped, bool has_context) {
     return 0;
   }
   double score = 0.3;
-  if (grouped || (digits.size() >= 16 && digits.substr(0, 2) == "62")) {
+  // 18 digits are left out of the UnionPay rule: 62 is also Gansu's region code, and an ID with
+  // a bad check character must not come back as a card.
+  if (grouped || (digits.size() >= 16 && digits.size() != 18 && digits.substr(0, 2) == "62")) {
     score = 0.6;
   }
   if (has_context) {

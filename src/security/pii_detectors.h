@@ -88,7 +88,8 @@ inline constexpr size_t kContextBytes = 40;
 
 // The scoring rule for bank cards (catalog row 29, after Presidio's CreditCardRecognizer and
 // LemmaContextAwareEnhancer): a Luhn failure drops the candidate; a Luhn-valid number scores
-// 0.3 (weak), or 0.6 when its form is strong (a UnionPay 62 prefix, or written in groups like
+// 0.3 (weak), or 0.6 when its form is strong (a UnionPay 62 prefix on 16, 17 or 19 digits; 18
+// digits starting 62 look like a Gansu resident ID instead), or written in groups like
 // "6222 0212 3456 7890 128"); a context word within kContextBytes before it adds 0.35, with a
 // floor of 0.4; the candidate is a finding at >= 0.5. So a bare Luhn-valid 16-digit order id is
 // not a card, the same digits after "卡号" are.
