@@ -134,6 +134,22 @@ NormalizedText::NormalizedText(std::string_view original) : original_(original) 
   while (pos < original.size()) {
     const size_t at = pos;
     const char c = original[pos];
+    if (c != '\\' && c != '\xE3' && c != '\xEF') {
+      // Copy the run up to the next byte that may change in one go.
+      size_t end = pos + 1;
+      while (end < original.size() && original[end] != '\\' && original[end] != '\xE3' &&
+             original[end] != '\xEF') {
+        ++end;
+      }
+      text_.append(original.substr(pos, end - pos));
+      const size_t old_size = offsets_.size();
+      offsets_.resize(old_size + (end - pos));
+      for (size_t k = 0; k < end - pos; ++k) {
+        offsets_[old_size + k] = static_cast<uint32_t>(pos + k);
+      }
+      pos = end;
+      continue;
+    }
     if (c == '\\' && pos + 1 < original.size()) {
       const char e = original[pos + 1];
       if (e == 'u' && pos + 6 <= original.size() && isHex(original[pos + 2]) &&
