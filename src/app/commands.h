@@ -17,5 +17,6 @@ void addBaselineCommand(CLI::App& app, Action* action);
 void addAlertsCommand(CLI::App& app, Action* action);
 void addLoadCommand(CLI::App& app, Action* action);
 void addCtlCommand(CLI::App& app, Action* action);
+void addAuditCommand(CLI::App& app, Action* action);
 
 }  // namespace dw::app

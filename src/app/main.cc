@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   dw::app::addAlertsCommand(app, &action);
   dw::app::addLoadCommand(app, &action);
   dw::app::addCtlCommand(app, &action);
+  dw::app::addAuditCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
