@@ -69,7 +69,7 @@ StatusOr<std::vector<int64_t>> addDiscreteLaplace(std::span<const int64_t> count
                                                   int64_t sensitivity, RandomBits& bits);
 
 // Adds discrete Gaussian noise N_Z(0, sigma^2) to each count: P(noise = x) is proportional to
-// exp(-x^2 / (2 sigma^2)). Calibration is left to the caller and stated in zCDP (CKS20, Thm 14):
+// exp(-x^2 / (2 sigma^2)). Calibration is left to the caller and stated in zCDP (CKS20, Section 2):
 // for counts with L2 sensitivity D the release is rho-zCDP with rho = D^2 / (2 sigma^2), so
 // sigma = D / sqrt(2 rho); zCDP implies (rho + 2 sqrt(rho ln(1/delta)), delta)-DP for every
 // delta > 0. sigmaForZcdp() computes sigma from (rho, D).

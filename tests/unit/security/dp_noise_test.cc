@@ -212,7 +212,7 @@ TEST(DpNoiseTest, DiscreteGaussianFitsPmf) {
   EXPECT_GT(r.df, 15);
   EXPECT_LT(r.statistic, chiSquareCritical(r.df, kZ001)) << "df " << r.df;
   // The discrete Gaussian's variance is below sigma^2 by a negligible amount at sigma = 3
-  // (CKS20, Cor. 9).
+  // (CKS20, Section 2).
   EXPECT_NEAR(r.expected_variance, 9.0, 1e-9);
   expectMoments(r, kN, 3.29);
 
