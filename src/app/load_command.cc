@@ -1,6 +1,8 @@
 // `deepwatch load`: an open-loop load generator at a given rate (the demo's traffic, the drills').
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+
 #include <cstdio>
 #include <fstream>
 
@@ -13,6 +15,7 @@ namespace dw::app {
 namespace {
 
 struct LoadFlags {
+  std::string key;  // API key: Authorization: Bearer
   std::string url = "http://127.0.0.1:8080/v1/chat/completions";
   double rate = 10;
   double ramp_to = -1;
@@ -33,6 +36,13 @@ int runLoad(const LoadFlags& flags) {
   options.ramp_to = flags.ramp_to;
   options.duration = parseDuration(flags.duration).value();
   options.max_in_flight = flags.max_in_flight;
+  if (std::string key = !flags.key.empty() ? flags.key
+                        : std::getenv("DEEPWATCH_API_KEY") != nullptr
+                            ? std::getenv("DEEPWATCH_API_KEY")
+                            : "";
+      !key.empty()) {
+    options.headers.emplace_back("authorization", "Bearer " + key);
+  }
   std::vector<std::string> prompts;
   if (!flags.prompts.empty()) {
     std::ifstream in(flags.prompts);
@@ -97,6 +107,7 @@ void addLoadCommand(CLI::App& app, Action* action) {
         return parsed.ok() ? std::string() : parsed.status().message();
       });
   load->add_option("--model", flags->model, "The model")->capture_default_str();
+  load->add_option("--key", flags->key, "API key (default: $DEEPWATCH_API_KEY)");
   load->add_option("--prompts", flags->prompts, "A file with one prompt per line");
   load->add_flag("--classify", flags->classify, "Ask the reference model to classify");
   load->add_flag("--stream", flags->stream, "Stream the answers");

@@ -114,6 +114,15 @@ int runServe(const ServeFlags& flags) {
     const int signal = waitForSignal();
     if (signal == SIGHUP) {
       Status status = (*gateway)->reload();
+      security::AuditRecord record;  // R8: a reload by signal is an operation too.
+      record.actor = "SIGHUP";
+      record.actor_kind = security::ActorKind::kSystem;
+      record.operation = "config_reload";
+      record.target = "config";
+      record.rbac_reason = "a signal from the host";
+      record.outcome =
+          status.ok() ? security::AuditOutcome::kSuccess : security::AuditOutcome::kFailure;
+      (void)(*gateway)->audit().record(record);
       if (status.ok()) {
         DW_LOG_INFO("SIGHUP: configuration reloaded");
       } else {

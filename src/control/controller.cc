@@ -320,6 +320,30 @@ int64_t Controller::event(const std::string& kind, const std::string& model,
                           const std::string& version, const std::string& actor,
                           const std::string& reason, const std::string& details) {
   auto id = store_->addEvent({0, wallClockMs(), kind, model, version, actor, reason, details});
+  if (!in_admin_) {
+    // R8: what the controller does on its own is audited here; what a person asks for is
+    // audited by the gateway around the admin request.
+    security::AuditRecord record;
+    record.actor = actor;
+    record.actor_kind =
+        actor == "controller" ? security::ActorKind::kController : security::ActorKind::kPerson;
+    record.operation = kind;
+    record.target = model.empty() ? kind : model + (version.empty() ? "" : ":" + version);
+    record.reason = reason;
+    record.rbac_reason = "the controller acts on its own policy";
+    json parsed = json::parse(details, nullptr, false);
+    if (parsed.is_object()) {
+      if (parsed.contains("from") && parsed["from"].is_string()) {
+        record.version_before = parsed["from"].get<std::string>();
+      }
+      if (parsed.contains("to") && parsed["to"].is_string()) {
+        record.version_after = parsed["to"].get<std::string>();
+      }
+    }
+    static const std::set<std::string> kAssessed = {
+        "l2_takeover", "l3_rollback", "promote", "canary_rollback", "scale", "canary_step"};
+    (void)gateway_.audit().record(record, kAssessed.count(kind) != 0 ? model : "");
+  }
   {
     std::lock_guard lock(metrics_mutex_);
     ++events_total_[kind];
@@ -981,6 +1005,12 @@ void Controller::autoscale() {
 
 gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request,
                                                      const gateway::AdminCaller& caller) {
+  // The gateway audits this request; events it causes are not audited twice.
+  in_admin_ = true;
+  struct Reset {
+    bool* flag;
+    ~Reset() { *flag = false; }
+  } reset{&in_admin_};
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   const bool post = request.method() == net::http::verb::post;

@@ -113,6 +113,7 @@ class Controller {
   std::unique_ptr<asio::steady_timer> poll_timer_;
   bool started_ = false;
 
+  bool in_admin_ = false;             // Handling an admin request (audited by the gateway).
   mutable std::mutex metrics_mutex_;  // Guards what writeMetrics() reads.
   std::map<std::pair<std::string, std::string>, Accuracy> accuracy_;
   std::map<std::pair<std::string, std::string>, uint64_t> unanswered_;

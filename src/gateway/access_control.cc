@@ -1,9 +1,5 @@
 #include "gateway/access_control.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -53,25 +49,6 @@ AccessControl::Reply error(int status, std::string_view message, std::string_vie
 
 AccessControl::Reply fromStatus(const Status& status) {
   return error(httpStatusFor(status.code()), status.message(), "");
-}
-
-// Writes `text` to `path` with mode 0600, replacing it atomically (temp file, fsync, rename).
-Status writeSecretFile(const std::string& path, std::string_view text) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return unavailable(fmt::format("cannot write {}", temp));
-  }
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return unavailable(fmt::format("cannot write {}", path));
-  }
-  return okStatus();
 }
 
 }  // namespace
@@ -187,7 +164,7 @@ Status AccessControl::bootstrap(const std::string& state_dir) {
   row.created_ms = wallClockMs();
   row.created_by = "deepwatch";
   // The file first: a key stored but never shown would lock everyone out.
-  DW_RETURN_IF_ERROR(writeSecretFile(file, key.key + "\n"));
+  DW_RETURN_IF_ERROR(security::writeSecretFile(file, key.key + "\n"));
   DW_RETURN_IF_ERROR(store_.addKey(row));
   DW_RETURN_IF_ERROR(store_.putBinding({"admin", "admin", {{"User", "admin"}}, false}));
   DW_LOG_WARN("created the first admin key ({}) and wrote it to {}",

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <future>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -12,6 +14,7 @@
 #include "observe/exposition.h"
 #include "observe/metrics_text.h"
 #include "security/api_keys.h"
+#include "security/audit_ecs.h"
 
 namespace dw::gateway {
 
@@ -70,9 +73,19 @@ Status Gateway::init() {
   baselines_.emplace(std::move(baseline_store));
   DW_ASSIGN_OR_RETURN(access_, AccessControl::create(config_.security, *database_,
                                                      config_.state_dir, access_policy_));
+  security::AuditLog::Options audit_options;
+  audit_options.path = config_.security.audit.path.empty() ? config_.state_dir + "/audit.db"
+                                                           : config_.security.audit.path;
+  audit_options.ndjson_path = config_.security.audit.ecs_path.empty()
+                                  ? config_.state_dir + "/audit.ndjson"
+                                  : config_.security.audit.ecs_path;
+  DW_ASSIGN_OR_RETURN(auto audit_log, security::AuditLog::open(audit_options));
+  audit_ = std::make_unique<AuditTrail>(std::move(audit_log), config_.security.audit.impact_window,
+                                        [this] { return aggregator_->snapshot(); });
   health_ = std::make_unique<HealthChecker>(control_io_, [this] { return registry_.replicas(); });
   resources_ =
       std::make_unique<ResourceScraper>(control_io_, [this] { return registry_.replicas(); });
+  DW_RETURN_IF_ERROR(loadPiiKey(config_));
   routes_.publish(registry_.build(config_));
   DW_RETURN_IF_ERROR(loadBaselines());
   return okStatus();
@@ -101,6 +114,7 @@ void Gateway::startTicks() {
       return;
     }
     aggregator_->tick();
+    audit_->tick();
     const auto now = std::chrono::system_clock::now();
     for (const TickHook& hook : tick_hooks_) {
       hook(now);
@@ -207,6 +221,9 @@ Status Gateway::applyConfig(GatewayConfig config) {
   for (const auto& hook : reload_hooks_) {
     hook(config_, config);
   }
+  if (config.security.pii.hash_key.empty()) {
+    config.security.pii.hash_key = config_.security.pii.hash_key;  // Read once, at start.
+  }
   std::vector<std::string> fixed;
   if (config.api.host != config_.api.host || config.api.port != config_.api.port) {
     fixed.emplace_back("listeners.api");
@@ -224,8 +241,16 @@ Status Gateway::applyConfig(GatewayConfig config) {
       config.limits.send_timeout != config_.limits.send_timeout) {
     fixed.emplace_back("limits");
   }
+  if (config.security.audit.path != config_.security.audit.path ||
+      config.security.audit.ecs_path != config_.security.audit.ecs_path) {
+    fixed.emplace_back("security.audit");
+  }
   if (!fixed.empty()) {
     DW_LOG_WARN("reload: {} take effect at the next restart", fmt::join(fixed, ", "));
+  }
+  // Roles and bindings of the file first: a file that names an unknown role keeps the old one.
+  if (access_ != nullptr) {
+    DW_RETURN_IF_ERROR(access_->reconfigure(config.security));
   }
   config_ = std::move(config);
   routes_.publish(registry_.build(config_));
@@ -364,6 +389,21 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
     }
     w.sample(name("upstream_errors_total"), {{"reason", kUpstreamErrorNames[r]}},
              static_cast<double>(total));
+  }
+  w.family(name("input_pii_total"), "counter",
+           "Personal data found in requests, by model and type (R7).");
+  for (const auto& model : table->models()) {
+    const int row = WorkerMetrics::modelRow(model->id);
+    for (size_t t = 0; t < security::kPiiTypeCount; ++t) {
+      uint64_t total = 0;
+      for (const auto& proxy : proxies_) {
+        total += proxy->metrics().pii[row][t].get();
+      }
+      w.sample(name("input_pii_total"),
+               {{"model", model->config.name},
+                {"type", std::string(security::piiTypeName(static_cast<security::PiiType>(t)))}},
+               static_cast<double>(total));
+    }
   }
   w.family(name("gateway_local_replies_total"), "counter",
            "Requests the gateway answered itself, by reason.");
@@ -505,7 +545,118 @@ void Gateway::writeResources(observe::ExpositionWriter& w, const RoutingTable& t
   }
 }
 
-asio::awaitable<bool> Gateway::admitAdmin(net::Exchange& exchange, AdminCaller* caller) {
+std::string Gateway::auditJson(const net::Request& request) {
+  // GET /admin/v1/audit?actor=&operation=&target=&outcome=&after_seq=&limit= (default 100).
+  std::string_view target = request.target();
+  std::string_view query =
+      target.find('?') == std::string_view::npos ? "" : target.substr(target.find('?') + 1);
+  security::AuditFilter filter;
+  filter.limit = 100;
+  while (!query.empty()) {
+    std::string_view pair = query.substr(0, query.find('&'));
+    query = pair.size() < query.size() ? query.substr(pair.size() + 1) : "";
+    const size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) {
+      continue;
+    }
+    std::string_view key = pair.substr(0, eq);
+    std::string value(pair.substr(eq + 1));
+    int64_t number = 0;
+    std::from_chars(value.data(), value.data() + value.size(), number);
+    if (key == "actor") {
+      filter.actor = value;
+    } else if (key == "operation") {
+      filter.operation = value;
+    } else if (key == "target") {
+      filter.target = value;
+    } else if (key == "outcome") {
+      filter.outcome = security::parseAuditOutcome(value);
+    } else if (key == "after_seq") {
+      filter.after_seq = number;
+    } else if (key == "limit") {
+      filter.limit = std::clamp<int64_t>(number, 1, 10000);
+    }
+  }
+  auto entries = audit_->log().list(filter);
+  if (!entries.ok()) {
+    return net::openAiErrorJson(entries.status().message(), "server_error", "", "audit_error");
+  }
+  std::string out = "{\"entries\":[";
+  for (size_t i = 0; i < entries->size(); ++i) {
+    out += i == 0 ? "" : ",";
+    out += security::ecsLine((*entries)[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+Status Gateway::loadPiiKey(GatewayConfig& config) {
+  // The HMAC key of the PII hash mode: the same value maps to the same token across restarts,
+  // and nobody without the key can test a guess against a token.
+  const std::string file = config.security.pii.hash_key_file.empty()
+                               ? config.state_dir + "/pii.key"
+                               : config.security.pii.hash_key_file;
+  DW_ASSIGN_OR_RETURN(config.security.pii.hash_key, security::readOrCreateSecret(file));
+  return okStatus();
+}
+
+std::string Gateway::stableVersion(const std::string& model) const {
+  auto table = routes_.load();
+  const ModelRoute* route = table ? table->find(model) : nullptr;
+  std::string best;
+  double weight = -1;
+  for (size_t i = 0; route != nullptr && i < route->versions.size(); ++i) {
+    const VersionRoute& v = route->versions[i];
+    if (v.track == Track::kStable && v.weight > weight) {
+      best = v.id;
+      weight = v.weight;
+    }
+  }
+  return best;
+}
+
+security::AuditRecord Gateway::auditRecord(const net::Request& request, const AdminCaller& caller,
+                                           const AdminPermission& need) const {
+  // The operation's name: the verb on a model (deploy, rollback, promote...), else what it does
+  // to which kind of object.
+  static const std::map<std::pair<std::string, std::string>, std::string> kNames = {
+      {{"models", "update"}, "weights"},           {{"settings", "tune"}, "tune"},
+      {{"config", "reload"}, "config_reload"},     {{"keys", "create"}, "key_create"},
+      {{"keys", "delete"}, "key_revoke"},          {{"rolebindings", "create"}, "role_bind"},
+      {{"rolebindings", "update"}, "role_bind"},   {{"rolebindings", "delete"}, "role_unbind"},
+      {{"roles", "create"}, "role_create"},        {{"roles", "update"}, "role_create"},
+      {{"roles", "delete"}, "role_delete"},        {{"baselines", "create"}, "baseline_capture"},
+      {{"baselines", "update"}, "baseline_import"}};
+  security::AuditRecord r;
+  r.actor = caller.actor.empty() ? "anonymous" : caller.actor;
+  r.actor_kind = security::ActorKind::kPerson;
+  auto named = kNames.find({need.resource, need.verb});
+  r.operation = named != kNames.end()       ? named->second
+                : need.resource == "models" ? need.verb
+                                            : need.resource + "_" + need.verb;
+  nlohmann::json body = nlohmann::json::parse(request.body(), nullptr, false);
+  r.target = need.resource + (need.name.empty() ? "" : "/" + need.name);
+  if (body.is_object()) {
+    if (body.contains("version") && body["version"].is_string()) {
+      r.target += ":" + body["version"].get<std::string>();
+    } else if (need.resource == "keys" && body.contains("name") && body["name"].is_string()) {
+      r.target += "/" + body["name"].get<std::string>();
+    }
+    if (body.contains("reason") && body["reason"].is_string()) {
+      r.reason = body["reason"].get<std::string>();
+    }
+  }
+  if (need.resource == "models" && !need.name.empty()) {
+    r.version_before = stableVersion(need.name);
+  }
+  r.rbac_decision = security::RbacDecision::kAllow;
+  r.rbac_reason = caller.rbac_reason.empty() ? "RBAC: authentication is off" : caller.rbac_reason;
+  r.source_ip = caller.source_ip;
+  return r;
+}
+
+asio::awaitable<bool> Gateway::admitAdmin(net::Exchange& exchange, AdminCaller* caller,
+                                          AdminPermission* need_out) {
   // R7: default deny. Every admin request names a permission (permissionFor); the caller's key
   // must authenticate and RBAC must allow it. The decision goes to the audit log with the
   // operation (R8).
@@ -513,6 +664,7 @@ asio::awaitable<bool> Gateway::admitAdmin(net::Exchange& exchange, AdminCaller* 
   caller->source_ip = exchange.remoteAddress();
   std::shared_ptr<const security::AccessPolicy> policy = access_policy_.load();
   const AdminPermission need = permissionFor(request, config_.security.public_metrics);
+  *need_out = need;
   if (!policy->enabled() || need.kind == AdminPermission::Kind::kPublic) {
     co_return true;
   }
@@ -544,6 +696,12 @@ asio::awaitable<bool> Gateway::admitAdmin(net::Exchange& exchange, AdminCaller* 
   if (!policy->rbac().allowed(*principal, permission)) {
     DW_LOG_WARN("admin: {} denied {} {} ({})", principal->user, request.method_string(),
                 request.target().substr(0, 200), caller->rbac_reason);
+    if (need.mutating) {
+      security::AuditRecord denied = auditRecord(request, *caller, need);
+      denied.rbac_decision = security::RbacDecision::kDeny;
+      denied.outcome = security::AuditOutcome::kDenied;
+      (void)audit_->record(denied);
+    }
     co_await net::respondText(
         exchange, http::status::forbidden, kJson,
         net::openAiErrorJson(caller->rbac_reason, "permission_error", "", "permission_denied"));
@@ -556,12 +714,59 @@ asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
   const net::Request& request = exchange.request();
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
-  const bool is_get = request.method() == http::verb::get;
   constexpr std::string_view kJson = "application/json";
   AdminCaller caller;
-  if (!co_await admitAdmin(exchange, &caller)) {
+  AdminPermission need;
+  if (!co_await admitAdmin(exchange, &caller, &need)) {
     co_return;
   }
+  // R8: an operation runs only once its audit entry is durable (the `request` stage); its
+  // outcome is the `response` entry.
+  std::optional<security::AuditRecord> audited;
+  std::string request_audit_id;
+  if (need.mutating && need.kind == AdminPermission::Kind::kRbac &&
+      path.starts_with("/admin/v1/")) {
+    audited = auditRecord(request, caller, need);
+    security::AuditRecord first = *audited;
+    first.details_json = nlohmann::json{
+        {"stage", "request"},
+        {"method", request.method_string()},
+        {"path", path}}.dump();
+    auto entry = audit_->record(first);
+    if (!entry.ok()) {
+      co_await net::respondText(
+          exchange, http::status::service_unavailable, kJson,
+          net::openAiErrorJson("The audit log cannot be written, so the operation is refused.",
+                               "server_error", "", "audit_unavailable"));
+      co_return;
+    }
+    request_audit_id = entry->audit_id;
+  }
+  co_await dispatchAdmin(exchange, caller);
+  if (audited) {
+    const unsigned status = exchange.responseStatus();
+    audited->outcome = status >= 200 && status < 300 ? security::AuditOutcome::kSuccess
+                                                     : security::AuditOutcome::kFailure;
+    if (need.resource == "models" && !need.name.empty()) {
+      audited->version_after = stableVersion(need.name);
+    }
+    audited->details_json = nlohmann::json{
+        {"stage", "response"},
+        {"status", status},
+        {"request_audit_id",
+         request_audit_id}}.dump();
+    const bool model_op = need.resource == "models" && !need.name.empty() &&
+                          audited->outcome == security::AuditOutcome::kSuccess;
+    (void)audit_->record(*audited, model_op ? need.name : "");
+  }
+}
+
+asio::awaitable<void> Gateway::dispatchAdmin(net::Exchange& exchange, const AdminCaller& caller) {
+  const net::Request& request = exchange.request();
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  const bool is_get = request.method() == http::verb::get;
+  constexpr std::string_view kJson = "application/json";
   if (path == "/healthz" && is_get) {
     co_await net::respondText(exchange, http::status::ok, kJson, R"({"status":"ok"})");
   } else if (path == "/readyz" && is_get) {
@@ -593,6 +798,8 @@ asio::awaitable<void> Gateway::handleAdmin(net::Exchange& exchange) {
     AdminReply reply = onControl([&] { return route->second(request, caller); });
     co_await net::respondText(exchange, static_cast<http::status>(reply.status), kJson,
                               std::move(reply.body));
+  } else if (path == "/admin/v1/audit" && is_get) {
+    co_await net::respondText(exchange, http::status::ok, kJson, auditJson(request));
   } else if (path == "/admin/v1/whoami" || path.starts_with("/admin/v1/keys") ||
              path.starts_with("/admin/v1/roles") || path.starts_with("/admin/v1/rolebindings")) {
     auto reply = onControl([&] { return access_->handle(request, caller); });

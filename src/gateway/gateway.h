@@ -16,6 +16,7 @@
 
 #include "base/status.h"
 #include "gateway/access_control.h"
+#include "gateway/audit_trail.h"
 #include "gateway/config.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
@@ -76,6 +77,8 @@ class Gateway {
   }
   asio::io_context& controlContext() { return control_io_; }
   store::Database& database() { return *database_; }
+  // The audit log (R8): the controller records what it does on its own here.
+  AuditTrail& audit() { return *audit_; }
   std::shared_ptr<const security::AccessPolicy> accessPolicy() const {
     return access_policy_.load();
   }
@@ -110,8 +113,16 @@ class Gateway {
   auto onControl(F work) -> decltype(work());
 
   asio::awaitable<void> handleAdmin(net::Exchange& exchange);
+  asio::awaitable<void> dispatchAdmin(net::Exchange& exchange, const AdminCaller& caller);
   // Authenticates and authorizes an admin request; false when it was answered (401, 403).
-  asio::awaitable<bool> admitAdmin(net::Exchange& exchange, AdminCaller* caller);
+  asio::awaitable<bool> admitAdmin(net::Exchange& exchange, AdminCaller* caller,
+                                   AdminPermission* need);
+  // The record of an admin operation, before it runs (R8).
+  security::AuditRecord auditRecord(const net::Request& request, const AdminCaller& caller,
+                                    const AdminPermission& need) const;
+  std::string stableVersion(const std::string& model) const;
+  static Status loadPiiKey(GatewayConfig& config);
+  std::string auditJson(const net::Request& request);
   asio::awaitable<void> handleBaseline(net::Exchange& exchange, std::string model);
 
   GatewayConfig config_;  // Control thread.
@@ -119,6 +130,7 @@ class Gateway {
   SnapshotSlot<RoutingTable> routes_;
   SnapshotSlot<security::AccessPolicy> access_policy_;
   std::unique_ptr<AccessControl> access_;  // Control thread.
+  std::unique_ptr<AuditTrail> audit_;
   std::unique_ptr<net::HttpServer> api_;
   std::unique_ptr<net::HttpServer> admin_;
   std::vector<std::unique_ptr<Proxy>> proxies_;  // One per API worker.

@@ -435,6 +435,48 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
         "permission_error", "model", "model_not_permitted", request_id, 0);
     co_return;
   }
+  // R7: personal data is counted, refused (block) or masked before it goes upstream, per model.
+  std::string redacted;
+  if (model->pii != nullptr) {
+    security::PiiCounts counts{};
+    const security::PiiModelConfig& pii = model->pii_policy;
+    const bool block = pii.mode == "block";
+    if (block || pii.forward_redacted) {
+      std::string masked = model->pii->redact(request.body(), &counts);
+      if (masked != request.body()) {
+        redacted = std::move(masked);
+      }
+    } else {
+      for (const security::PiiFinding& f : model->pii->find(request.body())) {
+        ++counts[static_cast<size_t>(f.type)];
+      }
+    }
+    const int pii_row = WorkerMetrics::modelRow(model->id);
+    for (size_t t = 0; t < counts.size(); ++t) {
+      if (counts[t] > 0) {
+        metrics_.pii[pii_row][t].add(counts[t]);
+      }
+    }
+    if (block && !redacted.empty()) {
+      co_await localReply(exchange, 400, LocalReply::kPiiBlocked,
+                          "The request contains personal data, which this model does not accept.",
+                          "invalid_request_error", "messages", "pii_detected", request_id,
+                          model->id);
+      co_return;
+    }
+    if (!redacted.empty()) {
+      // The model field may have moved: parse the masked body again (rare: only with a find).
+      exchange.mutableRequest().body() = std::move(redacted);
+      RequestFields again;
+      if (!fields_.parse(request.body(), &again, &field_error, nullptr)) {
+        co_await localReply(exchange, 400, LocalReply::kBadRequest, field_error.message,
+                            "invalid_request_error", field_error.param, field_error.code,
+                            request_id, 0);
+        co_return;
+      }
+      fields = std::move(again);
+    }
+  }
   ModelLocal& limits = modelLocal(*model, config);
   const int row = WorkerMetrics::modelRow(model->id);
   metrics_.queued[row].add();

@@ -1,8 +1,10 @@
 #include "gateway/routing.h"
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
-#include <chrono>
+#include "base/log.h"
 
 namespace dw::gateway {
 
@@ -27,6 +29,34 @@ void resolve(Replica& replica) {
 
 }  // namespace
 
+std::shared_ptr<const security::PiiScanner> Registry::piiScanner(const security::PiiConfig& config,
+                                                                 const std::string& mode) {
+  std::string key = mode;
+  for (const std::string& type : config.types) {
+    key += "," + type;
+  }
+  auto& scanner = pii_scanners_[key];
+  if (scanner == nullptr) {
+    security::PiiOptions options;
+    options.mode = mode == "hash"    ? security::PiiMode::kHash
+                   : mode == "block" ? security::PiiMode::kBlock
+                                     : security::PiiMode::kMask;
+    options.hash_key = config.hash_key;
+    for (const std::string& type : config.types) {
+      if (auto parsed = security::parsePiiType(type)) {
+        options.types.push_back(*parsed);
+      }
+    }
+    auto created = security::PiiScanner::create(std::move(options));
+    if (!created.ok()) {
+      DW_LOG_ERROR("PII scanner for mode {}: {}", mode, created.status().message());
+      return nullptr;
+    }
+    scanner = *created;
+  }
+  return scanner;
+}
+
 std::shared_ptr<const RoutingTable> Registry::build(const GatewayConfig& config) {
   const std::vector<ModelConfig>& models = config.models;
   auto table = std::make_shared<RoutingTable>();
@@ -42,6 +72,12 @@ std::shared_ptr<const RoutingTable> Registry::build(const GatewayConfig& config)
         model_ids_.try_emplace(model.name, static_cast<uint32_t>(model_ids_.size()));
     route->id = id_it->second;
     route->config = model;
+    if (config.security.pii.enabled) {
+      auto policy = config.security.pii.models.find(model.name);
+      route->pii_policy = policy != config.security.pii.models.end() ? policy->second
+                                                                     : config.security.pii.defaults;
+      route->pii = piiScanner(config.security.pii, route->pii_policy.mode);
+    }
     for (const VersionConfig& version : model.versions) {
       VersionRoute v;
       v.id = version.id;

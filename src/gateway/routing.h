@@ -25,6 +25,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "gateway/config.h"
+#include "security/pii_scanner.h"
 
 namespace dw::gateway {
 
@@ -56,6 +57,9 @@ struct ModelRoute {
   uint32_t id = 0;  // Dense and stable across snapshots, for worker-local arrays.
   ModelConfig config;
   std::vector<VersionRoute> versions;
+  // R7: the model's PII scanner (null when desensitization is off) and what to do with a find.
+  std::shared_ptr<const security::PiiScanner> pii;
+  security::PiiModelConfig pii_policy;
 };
 
 class RoutingTable {
@@ -92,8 +96,12 @@ class Registry {
   std::vector<std::shared_ptr<Replica>> replicas() const;
 
  private:
+  std::shared_ptr<const security::PiiScanner> piiScanner(const security::PiiConfig& config,
+                                                         const std::string& mode);
   std::map<std::string, std::shared_ptr<Replica>> replicas_;
   std::map<std::string, uint32_t> model_ids_;
+  // Scanners by mode: compiled once, shared by every snapshot (RE2 compiles are not cheap).
+  std::map<std::string, std::shared_ptr<const security::PiiScanner>> pii_scanners_;
   uint64_t generation_ = 0;
 };
 

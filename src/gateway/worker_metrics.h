@@ -63,6 +63,8 @@ struct WorkerMetrics {
   std::array<std::array<ShardCounter, kCodeClasses>, kMaxModels> responses;
   std::array<ShardCounter, static_cast<int>(UpstreamError::kCount)> upstream_errors;
   std::array<ShardCounter, static_cast<int>(LocalReply::kCount)> local_replies;
+  // Personal data found in requests, by model and type (R7).
+  std::array<std::array<ShardCounter, security::kPiiTypeCount>, kMaxModels> pii;
   std::array<ShardCounter, kMaxModels> queued;  // Waiting for the model's limiter (R3 queue).
   std::array<ShardCounter, kMaxModels> active;  // Admitted and not finished.
   ShardCounter retries;
@@ -71,3 +73,4 @@ struct WorkerMetrics {
 };
 
 }  // namespace dw::gateway
+#include "security/pii_detectors.h"

@@ -157,6 +157,7 @@ std::string Exchange::remoteAddress() const {
 
 asio::awaitable<bool> Exchange::respond(Response response) {
   responded_ = true;
+  status_ = response.result_int();
   response.version(11);
   response.keep_alive(keep_alive_ && request_.keep_alive());
   response.prepare_payload();

@@ -69,6 +69,8 @@ class Exchange {
   asio::awaitable<bool> endStream();
 
   bool responded() const { return responded_; }
+  // The status of a response sent with respond() (0 for the raw and streamed forms).
+  unsigned responseStatus() const { return status_; }
   bool keepAlive() const { return keep_alive_; }
   // Asks the connection to close after this response.
   void closeAfter() { keep_alive_ = false; }
@@ -84,6 +86,7 @@ class Exchange {
   int worker_;
   bool responded_ = false;
   bool keep_alive_ = true;
+  unsigned status_ = 0;
 };
 
 using Handler = std::function<asio::awaitable<void>(Exchange&)>;

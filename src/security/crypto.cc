@@ -5,7 +5,12 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "base/log.h"
 
@@ -100,6 +105,37 @@ bool fromHex(std::string_view hex, Digest* out) {
     (*out)[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return true;
+}
+
+Status writeSecretFile(const std::string& path, std::string_view text) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return unavailable("cannot write " + temp);
+  }
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return unavailable("cannot write " + path);
+  }
+  return okStatus();
+}
+
+StatusOr<std::string> readOrCreateSecret(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (in && std::getline(in, line) && !line.empty()) {
+    return line;
+  }
+  uint8_t bytes[32];
+  randomBytes(bytes, sizeof bytes);
+  line = toHex(bytes, sizeof bytes);
+  DW_RETURN_IF_ERROR(writeSecretFile(path, line + "\n"));
+  return line;
 }
 
 }  // namespace dw::security

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace dw::security {
 
 using Digest = std::array<uint8_t, 32>;
@@ -36,5 +38,11 @@ bool fromHex(std::string_view hex, Digest* out);
 inline std::string_view asBytes(const Digest& digest) {
   return {reinterpret_cast<const char*>(digest.data()), digest.size()};
 }
+
+// Writes `text` to `path` with mode 0600, atomically (temporary file, fsync, rename).
+Status writeSecretFile(const std::string& path, std::string_view text);
+// The first line of `path`; when the file does not exist, 32 random bytes in hex written there
+// first (mode 0600).
+StatusOr<std::string> readOrCreateSecret(const std::string& path);
 
 }  // namespace dw::security

@@ -26,6 +26,7 @@ struct PiiConfig {
   PiiModelConfig defaults;
   std::map<std::string, PiiModelConfig> models;  // Per model name.
   std::string hash_key_file;                     // The HMAC key of hash mode; created when missing.
+  std::string hash_key;                          // Its contents, read at start (not a YAML key).
 };
 
 struct PrivacyConfig {

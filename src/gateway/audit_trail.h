@@ -1,0 +1,62 @@
+// The gateway's side of the audit log (R8): every operation, by a person through the admin API or
+// by the controller on its own, becomes an entry of the hash-chained log; an operation on a model
+// also gets its performance impact assessment, appended as an `impact` entry once the window
+// after it has closed (key metrics over the observe window before the operation and the same
+// window `impact_window` later).
+//
+// Admin operations follow Vault's rule: a `request` entry is made durable before the operation
+// runs (if it cannot be written the operation is refused), and a `response` entry records the
+// outcome and the version after.
+//
+// Thread contract: record() from any thread (the AuditLog serialises appends); tick() on the
+// control thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/duration.h"
+#include "base/status.h"
+#include "observe/aggregator.h"
+#include "security/audit_log.h"
+
+namespace dw::gateway {
+
+class AuditTrail {
+ public:
+  using Snapshot = std::function<std::shared_ptr<const observe::MetricsSnapshot>()>;
+  AuditTrail(std::unique_ptr<security::AuditLog> log, Duration impact_window, Snapshot observed);
+
+  // Appends the record; when `impact_model` is set, schedules its impact assessment.
+  StatusOr<security::AuditEntry> record(const security::AuditRecord& record,
+                                        const std::string& impact_model = "");
+  // Appends the impact entries whose window has closed. Control thread.
+  void tick();
+
+  security::AuditLog& log() { return *log_; }
+  uint64_t failures() const { return failures_.load(); }
+
+ private:
+  struct Pending {
+    std::string audit_id;
+    std::string model;
+    std::string operation;
+    std::string target;
+    std::chrono::steady_clock::time_point due;
+    std::vector<security::ImpactMetric> before;
+  };
+  std::vector<security::ImpactMetric> measure(const std::string& model) const;
+
+  std::unique_ptr<security::AuditLog> log_;
+  Duration impact_window_;
+  Snapshot observed_;
+  std::mutex mutex_;
+  std::vector<Pending> pending_;  // Guarded by mutex_.
+  std::atomic<uint64_t> failures_{0};
+};
+
+}  // namespace dw::gateway
