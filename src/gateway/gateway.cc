@@ -814,11 +814,14 @@ asio::awaitable<void> Gateway::dispatchAdmin(net::Exchange& exchange, const Admi
     co_await handleBaseline(exchange, std::string(path.substr(20)));
   } else if (path == "/admin/v1/reload" && request.method() == http::verb::post) {
     Status status = reload();
+    // A local, not a conditional temporary inside co_await: g++ 12 destroys those twice.
+    std::string body = status.ok() ? R"({"status":"reloaded"})"
+                                   : net::openAiErrorJson(status.message(),
+                                                          "invalid_request_error", "",
+                                                          "invalid_config");
     co_await net::respondText(
         exchange, status.ok() ? http::status::ok : http::status::bad_request, kJson,
-        status.ok() ? R"({"status":"reloaded"})"
-                    : net::openAiErrorJson(status.message(), "invalid_request_error", "",
-                                           "invalid_config"));
+        std::move(body));
   } else {
     co_await net::respondText(
         exchange, http::status::not_found, kJson,
