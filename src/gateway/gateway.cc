@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,8 @@
 #include "observe/metrics_text.h"
 #include "security/api_keys.h"
 #include "security/audit_ecs.h"
+#include "security/dp_noise.h"
+#include "security/privacy_ledger.h"
 
 namespace dw::gateway {
 
@@ -71,6 +74,9 @@ Status Gateway::init() {
   DW_ASSIGN_OR_RETURN(database_, store::Database::open(config_.state_dir + "/deepwatch.db"));
   DW_ASSIGN_OR_RETURN(auto baseline_store, store::BaselineStore::open(*database_));
   baselines_.emplace(std::move(baseline_store));
+  DW_ASSIGN_OR_RETURN(auto ledger, security::PrivacyLedger::open(*database_,
+                                                               config_.security.privacy.budget));
+  ledger_.emplace(std::move(ledger));
   DW_ASSIGN_OR_RETURN(access_, AccessControl::create(config_.security, *database_,
                                                      config_.state_dir, access_policy_));
   security::AuditLog::Options audit_options;
@@ -600,6 +606,38 @@ Status Gateway::loadPiiKey(GatewayConfig& config) {
   return okStatus();
 }
 
+StatusOr<observe::Baseline> Gateway::privateBaseline(const observe::Baseline& baseline) {
+  // One release of every bin of every histogram and the request count, each a count that one
+  // request changes by at most 1 per histogram (sensitivity 1 per histogram; the histograms are
+  // released together, so epsilon is split evenly between them).
+  std::vector<int64_t> counts;
+  counts.push_back(static_cast<int64_t>(baseline.requests));
+  for (const auto& [feature, bins] : baseline.histograms) {
+    for (double bin : bins) {
+      counts.push_back(static_cast<int64_t>(std::llround(bin)));
+    }
+  }
+  const double epsilon = config_.security.privacy.epsilon;
+  const auto histograms = static_cast<double>(baseline.histograms.size() + 1);
+  const std::string release = "baseline/" + baseline.model;
+  DW_RETURN_IF_ERROR(ledger_->setBudget(release, config_.security.privacy.budget));
+  // The whole epsilon is paid (durably) before anything is released; each histogram's noise
+  // uses its share (sequential composition).
+  DW_RETURN_IF_ERROR(
+      ledger_->spend(release, epsilon, "public baseline export", wallClockMs()));
+  DW_ASSIGN_OR_RETURN(std::vector<int64_t> noisy,
+                      security::addDiscreteLaplace(counts, epsilon / histograms));
+  observe::Baseline out = baseline;
+  size_t i = 0;
+  out.requests = static_cast<uint64_t>(std::max<int64_t>(0, noisy[i++]));
+  for (auto& [feature, bins] : out.histograms) {
+    for (double& bin : bins) {
+      bin = static_cast<double>(std::max<int64_t>(0, noisy[i++]));
+    }
+  }
+  return out;
+}
+
 std::string Gateway::stableVersion(const std::string& model) const {
   auto table = routes_.load();
   const ModelRoute* route = table ? table->find(model) : nullptr;
@@ -853,7 +891,14 @@ asio::awaitable<void> Gateway::handleBaseline(net::Exchange& exchange, std::stri
       if (baseline == nullptr) {
         return notFound("model '" + model + "' has no baseline");
       }
-      json = baseline->toJson();
+      if (request.target().find("public=true") == std::string_view::npos) {
+        json = baseline->toJson();
+        return okStatus();
+      }
+      // R7: the public view leaves the system, so its counts get discrete Laplace noise, paid
+      // from the model's privacy budget (the ledger refuses past it).
+      DW_ASSIGN_OR_RETURN(observe::Baseline noisy, privateBaseline(*baseline));
+      json = noisy.toJson();
       return okStatus();
     });
   } else {

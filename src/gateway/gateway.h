@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "gateway/access_control.h"
 #include "gateway/audit_trail.h"
+#include "security/privacy_ledger.h"
 #include "gateway/config.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
@@ -121,6 +122,7 @@ class Gateway {
   security::AuditRecord auditRecord(const net::Request& request, const AdminCaller& caller,
                                     const AdminPermission& need) const;
   std::string stableVersion(const std::string& model) const;
+  StatusOr<observe::Baseline> privateBaseline(const observe::Baseline& baseline);
   static Status loadPiiKey(GatewayConfig& config);
   std::string auditJson(const net::Request& request);
   asio::awaitable<void> handleBaseline(net::Exchange& exchange, std::string model);
@@ -131,6 +133,7 @@ class Gateway {
   SnapshotSlot<security::AccessPolicy> access_policy_;
   std::unique_ptr<AccessControl> access_;  // Control thread.
   std::unique_ptr<AuditTrail> audit_;
+  std::optional<security::PrivacyLedger> ledger_;  // Control thread.
   std::unique_ptr<net::HttpServer> api_;
   std::unique_ptr<net::HttpServer> admin_;
   std::vector<std::unique_ptr<Proxy>> proxies_;  // One per API worker.

@@ -26,6 +26,7 @@ before(async () => {
       roles: [{ name: 'fortune-only', rules: [{ apiGroups: ['deepseek.ai'], resources: ['models'], verbs: ['infer'], resourceNames: ['fortune'] }] }],
       pii: { models: { private: { mode: 'block' }, fortune: { mode: 'mask', forward_redacted: true } } },
       audit: { impact_window: '1s' },
+      privacy: { epsilon: 4, budget: 10 },
     },
     models: [
       modelConfig('fortune', [{ id: 'v1', track: 'stable', weight: 100, replicas: [model] }]),
@@ -188,6 +189,23 @@ test('every operation is in the audit chain, which verifies, with RBAC decisions
   const verify = spawnSync(BIN, ['audit', 'verify', '--db', join(gateway.configDir, 'state', 'audit.db')], { encoding: 'utf8' });
   assert.equal(verify.status, 0, verify.stdout + verify.stderr);
   assert.match(verify.stdout, /^ok: \d+ entries/);
+});
+
+test('the public view of a baseline is noised and paid from a budget that runs out', async () => {
+  for (let i = 0; i < 20; ++i) {
+    await api('/v1/chat/completions', keys.client, { model: 'fortune', messages: [{ role: 'system', content: 'classify' }, { role: 'user', content: `The computer number ${i}` }] });
+  }
+  await waitFor(async () => (await admin('POST', '/admin/v1/baselines/fortune', { reason: 'dp test' })).status === 200, { timeout: 10000, what: 'a baseline' });
+  const exact = (await admin('GET', '/admin/v1/baselines/fortune')).json;
+  const first = await admin('GET', '/admin/v1/baselines/fortune?public=true');
+  const second = await admin('GET', '/admin/v1/baselines/fortune?public=true');
+  assert.equal(first.status, 200, first.text);
+  assert.equal(second.status, 200, second.text);
+  // Noise on every count: the two releases and the exact one cannot all agree.
+  assert.notDeepEqual([first.json.histograms, second.json.histograms], [exact.histograms, exact.histograms]);
+  const third = await admin('GET', '/admin/v1/baselines/fortune?public=true');
+  assert.notEqual(third.status, 200, 'epsilon 4 x 3 exceeds the budget of 10');
+  assert.match(third.text, /budget/);
 });
 
 test('no seeded secret or key appears in logs, metrics, errors or exports', async () => {
