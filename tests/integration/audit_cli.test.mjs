@@ -85,7 +85,7 @@ test('verify names the first tampered entry and exits 1', () => {
   }
 });
 
-// Runs the driver until a random 5-30 ms have passed, SIGKILLs it, and returns the seqs it
+// Runs the driver until 0-25 ms after its first acknowledgement, SIGKILLs it, and returns the seqs it
 // printed (each printed only after append() returned).
 function killedDriver(db) {
   return new Promise((resolve, reject) => {
@@ -94,13 +94,20 @@ function killedDriver(db) {
       '--count', '1000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
+    // The kill is timed from the first acknowledgement, not from the start: on a loaded machine
+    // the process may take longer than the window just to start.
+    let timer = null;
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      timer ??= setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 26));
+    });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5 + Math.floor(Math.random() * 26));
+    const fallback = setTimeout(() => child.kill('SIGKILL'), 5000);
     // 'close' waits for the pipes to drain, so every line the driver wrote is read.
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(fallback);
       const seqs = stdout.split('\n').filter((line) => line !== '').map(Number);
       resolve({ seqs, code, signal, stderr });
     });
