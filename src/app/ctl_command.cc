@@ -318,6 +318,44 @@ void addCtlCommand(CLI::App& app, Action* action) {
     return run(*flags, "POST", "/admin/v1/settings", change(*flags, body));
   });
 
+  // R6: A/B experiments.
+  CLI::App* experiments = ctl->add_subcommand("experiments", "A/B experiments: list, start, show, stop");
+  experiments->require_subcommand(1);
+  CLI::App* exp_list = experiments->add_subcommand("list", "Experiments and their verdicts");
+  set(exp_list, [flags] { return run(*flags, "GET", "/admin/v1/experiments", nullptr); });
+  CLI::App* exp_show = experiments->add_subcommand("show", "One experiment and its verdict");
+  exp_show->add_option("name", flags->model, "Experiment")->required();
+  set(exp_show, [flags] { return run(*flags, "GET", "/admin/v1/experiments/" + flags->model, nullptr); });
+  CLI::App* exp_start = experiments->add_subcommand(
+      "start", "Start an experiment: NAME MODEL CONTROL TREATMENT [--split C=50 T=50]");
+  exp_start->add_option("name", flags->to, "Experiment name")->required();
+  exp_start->add_option("model", flags->model, "Model")->required();
+  exp_start->add_option("control", flags->version, "Control version")->required();
+  exp_start->add_option("treatment", flags->roles, "Treatment version(s)")->required();
+  exp_start->add_option("--split", flags->weights, "VERSION=PERCENT ... (default: even)");
+  needs_reason(exp_start);
+  set(exp_start, [flags] {
+    json body = {{"name", flags->to},
+                 {"model", flags->model},
+                 {"control", flags->version},
+                 {"treatments", flags->roles}};
+    if (!flags->weights.empty()) {
+      json split = json::object();
+      if (!parseWeights(flags->weights, &split)) {
+        return 2;
+      }
+      body["split"] = split;
+    }
+    return run(*flags, "POST", "/admin/v1/experiments", change(*flags, body));
+  });
+  CLI::App* exp_stop = experiments->add_subcommand("stop", "Stop an experiment, restore routes");
+  exp_stop->add_option("name", flags->model, "Experiment")->required();
+  needs_reason(exp_stop);
+  set(exp_stop, [flags] {
+    return run(*flags, "POST", "/admin/v1/experiments/" + flags->model + "/stop",
+               change(*flags, json::object()));
+  });
+
   // R7: keys, roles and bindings. A new key is printed once.
   CLI::App* whoami = ctl->add_subcommand("whoami", "The identity and roles of the key in use");
   set(whoami, [flags] { return run(*flags, "GET", "/admin/v1/whoami", nullptr); });

@@ -134,6 +134,14 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
   }
   controller->prober_ = std::make_unique<Prober>(gateway.controlContext(),
                                                  controller->config_.probes, std::move(cases));
+  Controller* self = controller.get();
+  controller->experiments_ = std::make_unique<Experiments>(
+      gateway, *controller->prober_, [self](const std::string& model) -> std::string {
+        auto it = self->rollouts_.find(model);
+        return it != self->rollouts_.end() && !it->second->done()
+                   ? "a rollout of '" + model + "' is in progress"
+                   : "";
+      });
   controller->supervisor_ = std::make_unique<Supervisor>(gateway.config().state_dir + "/logs");
   DW_ASSIGN_OR_RETURN(auto store, store::ControlStore::open(gateway.database()));
   controller->store_.emplace(std::move(store));

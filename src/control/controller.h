@@ -24,6 +24,7 @@
 
 #include "control/autoscaler.h"
 #include "control/control_config.h"
+#include "control/experiments.h"
 #include "control/prober.h"
 #include "control/supervisor.h"
 #include "gateway/gateway.h"
@@ -101,6 +102,7 @@ class Controller {
   gateway::Gateway& gateway_;
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<Prober> prober_;
+  std::unique_ptr<Experiments> experiments_;  // R6 A/B experiments.
   std::optional<store::ControlStore> store_;
   std::map<std::pair<std::string, std::string>, std::vector<uint16_t>> launched_;
   std::map<std::pair<std::string, std::string>, Autoscaler> autoscalers_;
