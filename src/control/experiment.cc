@@ -264,20 +264,20 @@ Status parseSticky(const json& body, ExperimentConfig& config) {
   DW_RETURN_IF_ERROR(rejectUnknown(*sticky, "sticky.", {"source", "header"}));
   const auto source_it = sticky->find("source");
   if (source_it != sticky->end() && !source_it->is_string()) {
-    return fieldError("sticky.source", "must be \"api_key\" or \"header\"");
+    return fieldError("sticky.source", R"(must be "api_key" or "header")");
   }
   const std::string source =
       source_it == sticky->end() ? std::string("api_key") : source_it->get<std::string>();
   if (source == "api_key") {
     if (sticky->contains("header")) {
-      return fieldError("sticky.header", "is only allowed with \"source\": \"header\"");
+      return fieldError("sticky.header", R"(is only allowed with "source": "header")");
     }
     config.sticky = {StickyConfig::Source::kApiKey, ""};
     return okStatus();
   }
   if (source != "header") {
     return fieldError("sticky.source",
-                      fmt::format("must be \"api_key\" or \"header\", got \"{}\"", source));
+                      fmt::format(R"(must be "api_key" or "header", got "{}")", source));
   }
   const auto header_it = sticky->find("header");
   if (header_it == sticky->end() || !header_it->is_string() ||
@@ -315,7 +315,7 @@ Status parseTuning(const json& body, ExperimentConfig& config) {
   }
   DW_RETURN_IF_ERROR(
       optionalNumber(body, "confidence", "confidence", 0.5, 0.9999, config.confidence));
-  uint64_t resamples = static_cast<uint64_t>(config.resamples);
+  auto resamples = static_cast<uint64_t>(config.resamples);
   DW_RETURN_IF_ERROR(optionalCount(body, "resamples", "resamples", 100, 100'000, resamples));
   config.resamples = static_cast<int>(resamples);
   DW_ASSIGN_OR_RETURN(const json* guardrails, optionalObject(body, "guardrails"));
@@ -355,14 +355,14 @@ std::string_view decisionName(Verdict::Decision decision) {
 
 Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSamples>& samples,
               Random& random) {
-  static const ArmSamples kNoSamples;
+  static const ArmSamples no_samples;
   const std::vector<std::string> names = config.arms();
   const size_t arms = names.size();
   const size_t treatments = arms - 1;
   std::vector<const ArmSamples*> data;
   for (const std::string& name : names) {
     const auto it = samples.find(name);
-    data.push_back(it == samples.end() ? &kNoSamples : &it->second);
+    data.push_back(it == samples.end() ? &no_samples : &it->second);
   }
 
   Verdict verdict;
@@ -382,7 +382,7 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
       efficiency[i] = (data[i]->tokens / data[i]->replica_seconds) / control;
     }
   } else {
-    verdict.reasons.push_back(
+    verdict.reasons.emplace_back(
         "resource efficiency is not comparable (an arm reports no replica-seconds, or the "
         "control no tokens); its term is held at 1.0 for every arm");
   }
@@ -393,7 +393,7 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
   for (size_t i = 0; i < arms; ++i) {
     point[i] = measure(*data[i], buffers[i]);
   }
-  auto latencyTerm = [](const ArmDraw& control, const ArmDraw& arm) {
+  auto latency_term = [](const ArmDraw& control, const ArmDraw& arm) {
     return control.p50 / arm.p50;
   };
 
@@ -403,10 +403,10 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
   enum Series { kAccuracy, kLatency, kScore, kArmSeries };
   enum ComparisonSeries { kDifference, kErrorDifference, kP99Ratio, kComparisonSeries };
   std::vector<double> storage((arms * kArmSeries + treatments * kComparisonSeries) * resamples);
-  auto armSeries = [&](size_t arm, int series) {
+  auto arm_series = [&](size_t arm, int series) {
     return std::span<double>(storage).subspan((arm * kArmSeries + series) * resamples, resamples);
   };
-  auto comparisonSeries = [&](size_t treatment, int series) {
+  auto comparison_series = [&](size_t treatment, int series) {
     return std::span<double>(storage).subspan(
         (arms * kArmSeries + treatment * kComparisonSeries + series) * resamples, resamples);
   };
@@ -417,16 +417,16 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
       draws[i] = resample(*data[i], buffers[i], random);
     }
     for (size_t i = 0; i < arms; ++i) {
-      const double latency = latencyTerm(draws[0], draws[i]);
+      const double latency = latency_term(draws[0], draws[i]);
       scores[i] = weightedScore(config.weights, draws[i].accuracy, latency, efficiency[i]);
-      armSeries(i, kAccuracy)[b] = draws[i].accuracy;
-      armSeries(i, kLatency)[b] = latency;
-      armSeries(i, kScore)[b] = scores[i];
+      arm_series(i, kAccuracy)[b] = draws[i].accuracy;
+      arm_series(i, kLatency)[b] = latency;
+      arm_series(i, kScore)[b] = scores[i];
     }
     for (size_t t = 0; t < treatments; ++t) {
-      comparisonSeries(t, kDifference)[b] = scores[t + 1] - scores[0];
-      comparisonSeries(t, kErrorDifference)[b] = draws[t + 1].error_rate - draws[0].error_rate;
-      comparisonSeries(t, kP99Ratio)[b] = draws[t + 1].p99 / draws[0].p99;
+      comparison_series(t, kDifference)[b] = scores[t + 1] - scores[0];
+      comparison_series(t, kErrorDifference)[b] = draws[t + 1].error_rate - draws[0].error_rate;
+      comparison_series(t, kP99Ratio)[b] = draws[t + 1].p99 / draws[0].p99;
     }
   }
 
@@ -436,15 +436,15 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
     arm.version = names[i];
     arm.requests = data[i]->requests;
     arm.accuracy_observations = data[i]->correct.size();
-    const double latency = latencyTerm(point[0], point[i]);
+    const double latency = latency_term(point[0], point[i]);
     point_scores[i] = weightedScore(config.weights, point[i].accuracy, latency, efficiency[i]);
     arm.accuracy = toTerm(
-        stats::percentileInterval(point[i].accuracy, armSeries(i, kAccuracy), config.confidence));
+        stats::percentileInterval(point[i].accuracy, arm_series(i, kAccuracy), config.confidence));
     arm.latency =
-        toTerm(stats::percentileInterval(latency, armSeries(i, kLatency), config.confidence));
+        toTerm(stats::percentileInterval(latency, arm_series(i, kLatency), config.confidence));
     arm.efficiency = fixedTerm(efficiency[i]);
-    arm.score =
-        toTerm(stats::percentileInterval(point_scores[i], armSeries(i, kScore), config.confidence));
+    arm.score = toTerm(
+        stats::percentileInterval(point_scores[i], arm_series(i, kScore), config.confidence));
     arm.p50_s = point[i].p50;
     arm.p99_s = point[i].p99;
     arm.error_rate = point[i].error_rate;
@@ -455,12 +455,12 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
     c.treatment = names[t + 1];
     c.score_difference =
         toTerm(stats::percentileInterval(point_scores[t + 1] - point_scores[0],
-                                         comparisonSeries(t, kDifference), verdict.confidence));
+                                         comparison_series(t, kDifference), verdict.confidence));
     c.error_rate_difference = toTerm(
         stats::percentileInterval(point[t + 1].error_rate - point[0].error_rate,
-                                  comparisonSeries(t, kErrorDifference), verdict.confidence));
+                                  comparison_series(t, kErrorDifference), verdict.confidence));
     c.p99_ratio = toTerm(stats::percentileInterval(
-        point[t + 1].p99 / point[0].p99, comparisonSeries(t, kP99Ratio), verdict.confidence));
+        point[t + 1].p99 / point[0].p99, comparison_series(t, kP99Ratio), verdict.confidence));
     verdict.comparisons.push_back(std::move(c));
   }
   if (!verdict.comparisons.empty()) {
@@ -473,8 +473,8 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
   bool enough = true;
   for (size_t i = 0; i < arms; ++i) {
     if (data[i]->requests < min.requests) {
-      verdict.reasons.push_back(fmt::format("arm {} has {} requests of the {} needed", names[i],
-                                            data[i]->requests, min.requests));
+      verdict.reasons.emplace_back(fmt::format("arm {} has {} requests of the {} needed", names[i],
+                                               data[i]->requests, min.requests));
       enough = false;
     }
   }
@@ -488,7 +488,7 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
     const Comparison& c = verdict.comparisons[t];
     bool harmful = false;
     if (c.error_rate_difference.low > config.guardrails.max_error_increase) {
-      verdict.reasons.push_back(fmt::format(
+      verdict.reasons.emplace_back(fmt::format(
           "{}: error rate {:.4f} against the control's {:.4f}; the increase {} is above the "
           "margin {} with {:.4g}% confidence",
           c.treatment, point[t + 1].error_rate, point[0].error_rate,
@@ -499,7 +499,7 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
     const bool p99_measurable = data[0]->latencies_s.size() >= min.requests &&
                                 data[t + 1]->latencies_s.size() >= min.requests;
     if (p99_measurable && c.p99_ratio.low > config.guardrails.max_p99_ratio) {
-      verdict.reasons.push_back(fmt::format(
+      verdict.reasons.emplace_back(fmt::format(
           "{}: P99 latency {:.4f}s against the control's {:.4f}s; the ratio {} is above {} "
           "with {:.4g}% confidence",
           c.treatment, point[t + 1].p99, point[0].p99, formatTerm(c.p99_ratio),
@@ -518,13 +518,14 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
   // 3. The samples the score needs.
   for (size_t i = 0; i < arms; ++i) {
     if (data[i]->latencies_s.size() < min.requests) {
-      verdict.reasons.push_back(fmt::format("arm {} has {} latencies of the {} needed", names[i],
-                                            data[i]->latencies_s.size(), min.requests));
+      verdict.reasons.emplace_back(fmt::format("arm {} has {} latencies of the {} needed", names[i],
+                                               data[i]->latencies_s.size(), min.requests));
       enough = false;
     }
     if (data[i]->correct.size() < min.accuracy) {
-      verdict.reasons.push_back(fmt::format("arm {} has {} accuracy observations of the {} needed",
-                                            names[i], data[i]->correct.size(), min.accuracy));
+      verdict.reasons.emplace_back(
+          fmt::format("arm {} has {} accuracy observations of the {} needed", names[i],
+                      data[i]->correct.size(), min.accuracy));
       enough = false;
     }
   }
@@ -549,15 +550,15 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
     verdict.decision = Verdict::Decision::kWinner;
     verdict.winner = c.treatment;
     verdict.score_difference = c.score_difference;
-    verdict.reasons.push_back(fmt::format("{} beats the control {}: score difference {} excludes 0",
-                                          c.treatment, config.control,
-                                          formatTerm(c.score_difference)));
+    verdict.reasons.emplace_back(
+        fmt::format("{} beats the control {}: score difference {} excludes 0", c.treatment,
+                    config.control, formatTerm(c.score_difference)));
     return verdict;
   }
   if (all_worse && treatments > 0) {
     verdict.decision = Verdict::Decision::kWinner;
     verdict.winner = config.control;
-    verdict.reasons.push_back(
+    verdict.reasons.emplace_back(
         fmt::format("the control {} beats every treatment: the best score difference {} is below 0",
                     config.control, formatTerm(verdict.score_difference)));
     return verdict;
@@ -565,8 +566,8 @@ Verdict judge(const ExperimentConfig& config, const std::map<std::string, ArmSam
 
   // 5. An interval that contains 0 declares nothing.
   verdict.decision = Verdict::Decision::kNoDifferenceYet;
-  verdict.reasons.push_back(fmt::format("no difference yet: the score difference {} contains 0",
-                                        formatTerm(verdict.score_difference)));
+  verdict.reasons.emplace_back(fmt::format("no difference yet: the score difference {} contains 0",
+                                           formatTerm(verdict.score_difference)));
   return verdict;
 }
 

@@ -21,7 +21,7 @@ double fractionBelow(std::span<const double> replicates, double estimate) {
   for (double r : replicates) {
     below += r < estimate ? 1.0 : (r == estimate ? 0.5 : 0.0);
   }
-  const double n = static_cast<double>(replicates.size());
+  const auto n = static_cast<double>(replicates.size());
   return std::clamp(below / n, 0.5 / n, 1 - 0.5 / n);
 }
 

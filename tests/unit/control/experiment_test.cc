@@ -306,7 +306,7 @@ TEST(ExperimentTest, DefaultsMatchTheSpecification) {
 
 TEST(ExperimentTest, RejectsBadConfigNamingTheField) {
   const json base = {{"model", "chat"}, {"control", "v1"}, {"treatments", {"v2"}}};
-  auto errorFor = [&](const json& patch) {
+  auto error_for = [&](const json& patch) {
     json body = base;
     body.merge_patch(patch);
     const StatusOr<ExperimentConfig> config = experimentFromJson(body);
@@ -314,30 +314,30 @@ TEST(ExperimentTest, RejectsBadConfigNamingTheField) {
     EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
     return config.status().message();
   };
-  EXPECT_THAT(errorFor({{"model", nullptr}}), HasSubstr("'model' is required"));
-  EXPECT_THAT(errorFor({{"control", 3}}), HasSubstr("'control' must be a non-empty string"));
-  EXPECT_THAT(errorFor({{"treatments", json::array()}}), HasSubstr("'treatments'"));
-  EXPECT_THAT(errorFor({{"treatments", {"v1"}}}), HasSubstr("'treatments[0]' repeats"));
-  EXPECT_THAT(errorFor({{"split", {{"v1", 60}, {"v2", 30}}}}), HasSubstr("must sum to 100"));
-  EXPECT_THAT(errorFor({{"split", {{"v1", 50}, {"v9", 50}}}}), HasSubstr("'split.v9'"));
-  EXPECT_THAT(errorFor({{"split", {{"v1", 100}}}}), HasSubstr("'split.v2' is required"));
-  EXPECT_THAT(errorFor({{"split", {{"v1", 150}, {"v2", -50}}}}), HasSubstr("'split.v1'"));
-  EXPECT_THAT(errorFor({{"sticky", {{"source", "header"}}}}), HasSubstr("'sticky.header'"));
-  EXPECT_THAT(errorFor({{"sticky", {{"source", "cookie"}}}}), HasSubstr("'sticky.source'"));
-  EXPECT_THAT(errorFor({{"weights", {{"accuracy", -1}}}}), HasSubstr("'weights.accuracy'"));
-  EXPECT_THAT(errorFor({{"weights", {{"accuracy", 0}, {"latency", 0}, {"efficiency", 0}}}}),
+  EXPECT_THAT(error_for({{"model", nullptr}}), HasSubstr("'model' is required"));
+  EXPECT_THAT(error_for({{"control", 3}}), HasSubstr("'control' must be a non-empty string"));
+  EXPECT_THAT(error_for({{"treatments", json::array()}}), HasSubstr("'treatments'"));
+  EXPECT_THAT(error_for({{"treatments", {"v1"}}}), HasSubstr("'treatments[0]' repeats"));
+  EXPECT_THAT(error_for({{"split", {{"v1", 60}, {"v2", 30}}}}), HasSubstr("must sum to 100"));
+  EXPECT_THAT(error_for({{"split", {{"v1", 50}, {"v9", 50}}}}), HasSubstr("'split.v9'"));
+  EXPECT_THAT(error_for({{"split", {{"v1", 100}}}}), HasSubstr("'split.v2' is required"));
+  EXPECT_THAT(error_for({{"split", {{"v1", 150}, {"v2", -50}}}}), HasSubstr("'split.v1'"));
+  EXPECT_THAT(error_for({{"sticky", {{"source", "header"}}}}), HasSubstr("'sticky.header'"));
+  EXPECT_THAT(error_for({{"sticky", {{"source", "cookie"}}}}), HasSubstr("'sticky.source'"));
+  EXPECT_THAT(error_for({{"weights", {{"accuracy", -1}}}}), HasSubstr("'weights.accuracy'"));
+  EXPECT_THAT(error_for({{"weights", {{"accuracy", 0}, {"latency", 0}, {"efficiency", 0}}}}),
               HasSubstr("'weights' must not all be zero"));
-  EXPECT_THAT(errorFor({{"min_samples", {{"requests", 0}}}}), HasSubstr("'min_samples.requests'"));
-  EXPECT_THAT(errorFor({{"min_samples", {{"accuracy", 1.5}}}}),
+  EXPECT_THAT(error_for({{"min_samples", {{"requests", 0}}}}), HasSubstr("'min_samples.requests'"));
+  EXPECT_THAT(error_for({{"min_samples", {{"accuracy", 1.5}}}}),
               HasSubstr("'min_samples.accuracy' must be a non-negative integer"));
-  EXPECT_THAT(errorFor({{"confidence", 1}}), HasSubstr("'confidence'"));
-  EXPECT_THAT(errorFor({{"resamples", 10}}), HasSubstr("'resamples'"));
-  EXPECT_THAT(errorFor({{"guardrails", {{"max_p99_ratio", 0.5}}}}),
+  EXPECT_THAT(error_for({{"confidence", 1}}), HasSubstr("'confidence'"));
+  EXPECT_THAT(error_for({{"resamples", 10}}), HasSubstr("'resamples'"));
+  EXPECT_THAT(error_for({{"guardrails", {{"max_p99_ratio", 0.5}}}}),
               HasSubstr("'guardrails.max_p99_ratio'"));
-  EXPECT_THAT(errorFor({{"guardrails", {{"p99", 2}}}}),
+  EXPECT_THAT(error_for({{"guardrails", {{"p99", 2}}}}),
               HasSubstr("unknown field 'guardrails.p99'"));
-  EXPECT_THAT(errorFor({{"colour", "red"}}), HasSubstr("unknown field 'colour'"));
-  EXPECT_THAT(errorFor({{"treatment", "v3"}}), HasSubstr("'treatment' cannot be given"));
+  EXPECT_THAT(error_for({{"colour", "red"}}), HasSubstr("unknown field 'colour'"));
+  EXPECT_THAT(error_for({{"treatment", "v3"}}), HasSubstr("'treatment' cannot be given"));
   EXPECT_FALSE(experimentFromJson(json::array()).ok());
 }
 
