@@ -179,6 +179,10 @@ void Controller::attach() {
   gateway_.addAdminRoute(
       "/admin/v1/scale",
       [this](const net::Request& r, const gateway::AdminCaller& c) { return handleAdmin(r, c); });
+  gateway_.addAdminRoute("/admin/v1/experiments",
+                         [this](const net::Request& r, const gateway::AdminCaller& c) {
+                           return experiments_->handle(r, c.actor.empty() ? "admin" : c.actor);
+                         });
   gateway_.addMetricsSource([this](observe::ExpositionWriter& w) { writeMetrics(w); });
 }
 
