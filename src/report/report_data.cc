@@ -25,7 +25,7 @@ constexpr int64_t kMaxPeriodMs = 92 * kDayMs;
 constexpr size_t kMaxGridPoints = 400;
 constexpr double kKlWarning = 0.3;
 constexpr double kKlCritical = 0.5;
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Mean of the values added; NaN when none.
 struct Mean {
@@ -193,7 +193,7 @@ int64_t clampCount(int64_t v) { return std::max<int64_t>(v, 0); }
 }  // namespace
 
 std::string isoTime(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  const auto seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buffer[32];
@@ -502,6 +502,7 @@ StatusOr<ReportData> collectReport(store::Database& db, int64_t from_ms, int64_t
   };
   auto peak = [](const std::map<int64_t, double>& by_minute) {
     std::vector<double> values;
+    values.reserve(by_minute.size());
     for (const auto& [at_ms, qps] : by_minute) {
       values.push_back(qps);
     }
@@ -533,8 +534,7 @@ StatusOr<ReportData> collectReport(store::Database& db, int64_t from_ms, int64_t
       "anomalies.by_type[].count",    "deltas: requests, error_rate, p99_latency, anomaly_events"};
   data.privacy.not_noised = {
       "percentiles and error rates: computed from the noised counts (post-processing)",
-      "gauges and rates from the gateway's windows: accuracy, QPS, latency p99 trend, utilisation, "
-      "queue, replicas, KL, PSI",
+      "gauges and rates of the gateway's windows: accuracy, QPS, p99 trend, utilisation, KL, PSI",
       "rollouts and rollbacks (operator and controller actions)", "experiments (caller-provided)",
       "capacity recommendation (from per-minute QPS and replicas)"};
   return data;

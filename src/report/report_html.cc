@@ -63,7 +63,7 @@ std::string dayLabel(int64_t ms) { return isoTime(ms).substr(5, 5); }
 
 // A line chart of series on the report's grid; NaN breaks a line.
 std::string lineChart(const ReportData& data, const std::vector<Line>& lines,
-                      const std::string& unit, std::vector<Threshold> thresholds = {},
+                      const std::string& unit, const std::vector<Threshold>& thresholds = {},
                       bool zero_based = true) {
   double lo = std::numeric_limits<double>::infinity();
   double hi = -lo;
@@ -333,6 +333,7 @@ std::string accuracySection(const ReportData& data) {
 std::string latencySection(const ReportData& data) {
   std::string body = "<h3>延迟直方图 Latency histogram (noised)</h3>\n";
   std::vector<std::string> labels;
+  labels.reserve(store::kLatencyBucketCount);
   std::vector<int64_t> counts(data.latency_all.begin(), data.latency_all.end());
   for (int b = 0; b < store::kLatencyBucketCount; ++b) {
     labels.push_back(latencyLabel(store::latencyBucketUpperMs(b)));

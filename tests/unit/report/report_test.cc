@@ -264,16 +264,16 @@ TEST_F(ReportTest, RejectsAnEmptyPeriod) {
   EXPECT_EQ(data.status().code(), StatusCode::kInvalidArgument);
 }
 
-const char* const kHeadings[] = {"概览 Overview",
-                                 "准确率趋势 Accuracy trend",
-                                 "延迟分布 Latency distribution",
-                                 "硬件利用率 Hardware utilisation",
-                                 "异常事件 Anomaly events",
-                                 "发布与回滚 Rollouts and rollbacks",
-                                 "A/B 实验 Experiments",
-                                 "数据漂移 Drift",
-                                 "周环比 Week-over-week deltas",
-                                 "容量建议 Capacity recommendation"};
+constexpr const char* kHeadings[] = {"概览 Overview",
+                                     "准确率趋势 Accuracy trend",
+                                     "延迟分布 Latency distribution",
+                                     "硬件利用率 Hardware utilisation",
+                                     "异常事件 Anomaly events",
+                                     "发布与回滚 Rollouts and rollbacks",
+                                     "A/B 实验 Experiments",
+                                     "数据漂移 Drift",
+                                     "周环比 Week-over-week deltas",
+                                     "容量建议 Capacity recommendation"};
 
 size_t count(const std::string& text, const std::string& needle) {
   size_t n = 0;
