@@ -18,5 +18,6 @@ void addAlertsCommand(CLI::App& app, Action* action);
 void addLoadCommand(CLI::App& app, Action* action);
 void addCtlCommand(CLI::App& app, Action* action);
 void addAuditCommand(CLI::App& app, Action* action);
+void addReportCommand(CLI::App& app, Action* action);
 
 }  // namespace dw::app

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   dw::app::addLoadCommand(app, &action);
   dw::app::addCtlCommand(app, &action);
   dw::app::addAuditCommand(app, &action);
+  dw::app::addReportCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

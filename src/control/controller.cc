@@ -134,6 +134,9 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
   }
   controller->prober_ = std::make_unique<Prober>(gateway.controlContext(),
                                                  controller->config_.probes, std::move(cases));
+  DW_ASSIGN_OR_RETURN(auto history, store::MetricsHistory::open(gateway.database()));
+  controller->history_ =
+      std::make_unique<HistoryRecorder>(gateway, *controller->prober_, std::move(history));
   Controller* self = controller.get();
   controller->experiments_ = std::make_unique<Experiments>(
       gateway, *controller->prober_, [self](const std::string& model) -> std::string {
@@ -388,10 +391,11 @@ std::string Controller::metricsJson(const std::string& model, const std::string&
   return dump(out);
 }
 
-void Controller::tick(std::chrono::system_clock::time_point) {
+void Controller::tick(std::chrono::system_clock::time_point now) {
   if (!started_) {
     start();
   }
+  history_->tick(now);  // R6: the rollups the weekly report reads.
   {
     std::lock_guard lock(metrics_mutex_);
     accuracy_.clear();
