@@ -33,7 +33,10 @@ test(`${ROUNDS} SIGKILLs during audited operations lose no acknowledged entry`, 
   for (let round = 0; round < ROUNDS; ++round) {
     const portFile = join(dir, `admin-port-${round}`);
     const child = spawn(BIN, ['--log-level', 'error', 'serve', '-c', config, '--admin-port-file', portFile], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const exited = new Promise((resolve, reject) => {
+      child.once('exit', resolve);
+      child.once('error', reject);
+    });
     const port = await waitFor(() => (existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : 0), { timeout: 10000, what: 'the admin port' });
     let alive = true;
     const killAfter = 5 + Math.random() * 60;
