@@ -64,13 +64,6 @@ StatusOr<int64_t> parseIso(const std::string& text) {
   return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
-// The Monday 00:00 UTC at or before `ms` (1970-01-01 was a Thursday).
-int64_t mondayAtOrBefore(int64_t ms) {
-  const int64_t day = ms / kDayMs;
-  const int64_t weekday = (day + 3) % 7;  // Monday = 0
-  return (day - weekday) * kDayMs;
-}
-
 Status writeFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -130,7 +123,7 @@ int fail(const Status& status) {
 
 int runReport(const ReportFlags& flags) {
   const int64_t now = nowMs();
-  int64_t to_ms = mondayAtOrBefore(now);
+  int64_t to_ms = report::mondayAtOrBefore(now);
   int64_t from_ms = to_ms - 7 * kDayMs;
   if (!flags.to.empty()) {
     auto to = parseIso(flags.to);

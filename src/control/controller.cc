@@ -137,6 +137,7 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
   DW_ASSIGN_OR_RETURN(auto history, store::MetricsHistory::open(gateway.database()));
   controller->history_ =
       std::make_unique<HistoryRecorder>(gateway, *controller->prober_, std::move(history));
+  DW_ASSIGN_OR_RETURN(controller->reports_, ReportScheduler::create(gateway));
   Controller* self = controller.get();
   controller->experiments_ = std::make_unique<Experiments>(
       gateway, *controller->prober_, [self](const std::string& model) -> std::string {
@@ -182,6 +183,9 @@ void Controller::attach() {
   gateway_.addAdminRoute(
       "/admin/v1/scale",
       [this](const net::Request& r, const gateway::AdminCaller& c) { return handleAdmin(r, c); });
+  gateway_.addAdminRoute(
+      "/admin/v1/reports",
+      [this](const net::Request& r, const gateway::AdminCaller&) { return reports_->handle(r); });
   gateway_.addAdminRoute("/admin/v1/experiments",
                          [this](const net::Request& r, const gateway::AdminCaller& c) {
                            return experiments_->handle(r, c.actor.empty() ? "admin" : c.actor);
@@ -396,6 +400,7 @@ void Controller::tick(std::chrono::system_clock::time_point now) {
     start();
   }
   history_->tick(now);  // R6: the rollups the weekly report reads.
+  reports_->tick(now);  // R6: the weekly report, on Mondays.
   {
     std::lock_guard lock(metrics_mutex_);
     accuracy_.clear();

@@ -27,6 +27,7 @@
 #include "control/experiments.h"
 #include "control/history_recorder.h"
 #include "control/prober.h"
+#include "control/report_scheduler.h"
 #include "control/supervisor.h"
 #include "gateway/gateway.h"
 #include "store/control_store.h"
@@ -105,6 +106,7 @@ class Controller {
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Experiments> experiments_;  // R6 A/B experiments.
   std::unique_ptr<HistoryRecorder> history_;  // R6 rollups for the weekly report.
+  std::unique_ptr<ReportScheduler> reports_;  // R6 the weekly report.
   std::optional<store::ControlStore> store_;
   std::map<std::pair<std::string, std::string>, std::vector<uint16_t>> launched_;
   std::map<std::pair<std::string, std::string>, Autoscaler> autoscalers_;

@@ -661,4 +661,11 @@ Status seedDemoData(store::Database& db, int64_t from_ms, int64_t to_ms, uint64_
   return history.append(batch);
 }
 
+int64_t mondayAtOrBefore(int64_t ms) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  const int64_t day = ms / kDay;
+  const int64_t weekday = (day + 3) % 7;  // 1970-01-01 was a Thursday; Monday = 0.
+  return (day - weekday) * kDay;
+}
+
 }  // namespace dw::report

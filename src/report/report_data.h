@@ -178,6 +178,9 @@ std::string reportRelease(int64_t from_ms);
 // ISO-8601 UTC, "2026-03-02T00:00:00Z".
 std::string isoTime(int64_t ms);
 
+// The Monday 00:00 UTC at or before `ms`: weekly reports cover Monday to Monday.
+int64_t mondayAtOrBefore(int64_t ms);
+
 // Reads [from_ms, to_ms) and the period of the same length before it, noises the counts and
 // spends options.epsilon on the ledger in `db`. Errors: invalidArgument for an empty or
 // negative period, one above 92 days, or a bad epsilon; failedPrecondition when the release's

@@ -55,6 +55,7 @@ std::vector<Role> Rbac::builtinRoles() {
       rule({"baselines"}, {"create", "update"}),
       rule({"config"}, {"reload"}),
       rule({"experiments"}, {"create", "update", "delete"}),
+      rule({"reports"}, {"create"}),
   };
   roles.push_back({"operator", std::move(operate), true});
   roles.push_back({"viewer", {rule(fleet, {"get", "list", "watch"})}, true});

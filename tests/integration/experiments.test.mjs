@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, startModel, startGateway, modelConfig, postJson, waitFor } from '../lib/harness.mjs';
@@ -69,4 +69,15 @@ test('an experiment of a good version against a degraded one declares the good o
   assert.match(versions, /v0/);
   const v0 = models.models?.[0]?.versions?.find((v) => v.id === 'v0');
   if (v0) assert.equal(v0.weight, 0);
+});
+
+test('a report rendered by the gateway is stored and listed', async () => {
+  const now = Date.now();
+  const made = await postJson(`${gateway.admin}/admin/v1/reports`, { from: now - 3600000, to: now + 60000 });
+  assert.equal(made.status, 200, made.text);
+  const list = await (await fetch(`${gateway.admin}/admin/v1/reports`)).json();
+  assert.ok(list.reports.some((r) => r.id === made.json.id), JSON.stringify(list));
+  const one = await (await fetch(`${gateway.admin}/admin/v1/reports/${made.json.id}`)).json();
+  assert.ok(one.report, JSON.stringify(one).slice(0, 500));
+  assert.match(readFileSync(one.html, 'utf8'), /<html[\s\S]*Weekly/i);
 });
