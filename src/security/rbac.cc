@@ -117,7 +117,8 @@ std::vector<const Role*> Rbac::rolesOf(const Principal& who) const {
   return out;
 }
 
-bool Rbac::allowed(const Principal& who, const Permission& what) const {
+const RoleBinding* Rbac::grant(const Principal& who, const Permission& what,
+                               const Role** granted) const {
   for (const RoleBinding& binding : bindings_) {
     if (!std::any_of(binding.subjects.begin(), binding.subjects.end(),
                      [&](const Subject& s) { return subjectMatches(s, who); })) {
@@ -126,24 +127,23 @@ bool Rbac::allowed(const Principal& who, const Permission& what) const {
     const Role* r = role(binding.role);
     if (r != nullptr && std::any_of(r->rules.begin(), r->rules.end(),
                                     [&](const Rule& rule) { return ruleMatches(rule, what); })) {
-      return true;
+      *granted = r;
+      return &binding;
     }
   }
-  return false;
+  return nullptr;
+}
+
+bool Rbac::allowed(const Principal& who, const Permission& what) const {
+  const Role* granted = nullptr;
+  return grant(who, what, &granted) != nullptr;
 }
 
 std::string Rbac::explain(const Principal& who, const Permission& what) const {
-  for (const RoleBinding& binding : bindings_) {
-    if (!std::any_of(binding.subjects.begin(), binding.subjects.end(),
-                     [&](const Subject& s) { return subjectMatches(s, who); })) {
-      continue;
-    }
-    const Role* r = role(binding.role);
-    if (r != nullptr && std::any_of(r->rules.begin(), r->rules.end(),
-                                    [&](const Rule& rule) { return ruleMatches(rule, what); })) {
-      return fmt::format("RBAC: allowed by RoleBinding \"{}\" of Role \"{}\"", binding.name,
-                         r->name);
-    }
+  const Role* granted = nullptr;
+  if (const RoleBinding* binding = grant(who, what, &granted)) {
+    return fmt::format("RBAC: allowed by RoleBinding \"{}\" of Role \"{}\"", binding->name,
+                       granted->name);
   }
   return fmt::format("RBAC: \"{}\" may not {} {}{}{}", who.user, what.verb, what.resource,
                      what.name.empty() ? "" : "/", what.name);

@@ -86,6 +86,10 @@ class Rbac {
   std::vector<const Role*> rolesOf(const Principal& who) const;
 
  private:
+  // The first binding (and its role) that allows `what` to `who`, or nullptr.
+  const RoleBinding* grant(const Principal& who, const Permission& what,
+                           const Role** granted) const;
+
   std::vector<Role> roles_;
   std::vector<RoleBinding> bindings_;
 };
