@@ -319,13 +319,15 @@ void addCtlCommand(CLI::App& app, Action* action) {
   });
 
   // R6: A/B experiments.
-  CLI::App* experiments = ctl->add_subcommand("experiments", "A/B experiments: list, start, show, stop");
+  CLI::App* experiments =
+      ctl->add_subcommand("experiments", "A/B experiments: list, start, show, stop");
   experiments->require_subcommand(1);
   CLI::App* exp_list = experiments->add_subcommand("list", "Experiments and their verdicts");
   set(exp_list, [flags] { return run(*flags, "GET", "/admin/v1/experiments", nullptr); });
   CLI::App* exp_show = experiments->add_subcommand("show", "One experiment and its verdict");
   exp_show->add_option("name", flags->model, "Experiment")->required();
-  set(exp_show, [flags] { return run(*flags, "GET", "/admin/v1/experiments/" + flags->model, nullptr); });
+  set(exp_show,
+      [flags] { return run(*flags, "GET", "/admin/v1/experiments/" + flags->model, nullptr); });
   CLI::App* exp_start = experiments->add_subcommand(
       "start", "Start an experiment: NAME MODEL CONTROL TREATMENT [--split C=50 T=50]");
   exp_start->add_option("name", flags->to, "Experiment name")->required();

@@ -36,8 +36,7 @@ Experiments::Experiments(gateway::Gateway& gateway, Prober& prober,
       busy_(std::move(busy)),
       random_(static_cast<uint64_t>(wallClockMs())) {}
 
-std::map<std::string, Experiments::Counters> Experiments::counters(
-    const std::string& model) const {
+std::map<std::string, Experiments::Counters> Experiments::counters(const std::string& model) const {
   const observe::Layout& layout = observe::Layout::get();
   std::map<std::string, Counters> out;
   auto snapshot = gateway_.observed();
@@ -73,9 +72,8 @@ std::map<std::string, Experiments::Counters> Experiments::counters(
 std::map<std::string, ArmSamples> Experiments::samples(const Running& experiment) const {
   const observe::Layout& layout = observe::Layout::get();
   const std::map<std::string, Counters> now = counters(experiment.config.model);
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                       experiment.started)
-                             .count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - experiment.started).count();
   auto table = gateway_.routes();
   const gateway::ModelRoute* route = table ? table->find(experiment.config.model) : nullptr;
   std::map<std::string, ArmSamples> out;

@@ -46,8 +46,8 @@ class Experiments {
     std::string state = "running";  // running, stopped
     std::chrono::steady_clock::time_point started;
     int64_t started_ms = 0;
-    std::map<std::string, Counters> at_start;   // By version.
-    gateway::ModelConfig saved;                  // The model's routes before the start.
+    std::map<std::string, Counters> at_start;  // By version.
+    gateway::ModelConfig saved;                // The model's routes before the start.
     nlohmann::json last_verdict;
   };
 

@@ -74,8 +74,8 @@ Status Gateway::init() {
   DW_ASSIGN_OR_RETURN(database_, store::Database::open(config_.state_dir + "/deepwatch.db"));
   DW_ASSIGN_OR_RETURN(auto baseline_store, store::BaselineStore::open(*database_));
   baselines_.emplace(std::move(baseline_store));
-  DW_ASSIGN_OR_RETURN(auto ledger, security::PrivacyLedger::open(*database_,
-                                                               config_.security.privacy.budget));
+  DW_ASSIGN_OR_RETURN(auto ledger,
+                      security::PrivacyLedger::open(*database_, config_.security.privacy.budget));
   ledger_.emplace(std::move(ledger));
   DW_ASSIGN_OR_RETURN(access_, AccessControl::create(config_.security, *database_,
                                                      config_.state_dir, access_policy_));
@@ -623,8 +623,7 @@ StatusOr<observe::Baseline> Gateway::privateBaseline(const observe::Baseline& ba
   DW_RETURN_IF_ERROR(ledger_->setBudget(release, config_.security.privacy.budget));
   // The whole epsilon is paid (durably) before anything is released; each histogram's noise
   // uses its share (sequential composition).
-  DW_RETURN_IF_ERROR(
-      ledger_->spend(release, epsilon, "public baseline export", wallClockMs()));
+  DW_RETURN_IF_ERROR(ledger_->spend(release, epsilon, "public baseline export", wallClockMs()));
   DW_ASSIGN_OR_RETURN(std::vector<int64_t> noisy,
                       security::addDiscreteLaplace(counts, epsilon / histograms));
   observe::Baseline out = baseline;
@@ -854,12 +853,10 @@ asio::awaitable<void> Gateway::dispatchAdmin(net::Exchange& exchange, const Admi
     Status status = reload();
     // A local, not a conditional temporary inside co_await: g++ 12 destroys those twice.
     std::string body = status.ok() ? R"({"status":"reloaded"})"
-                                   : net::openAiErrorJson(status.message(),
-                                                          "invalid_request_error", "",
-                                                          "invalid_config");
-    co_await net::respondText(
-        exchange, status.ok() ? http::status::ok : http::status::bad_request, kJson,
-        std::move(body));
+                                   : net::openAiErrorJson(status.message(), "invalid_request_error",
+                                                          "", "invalid_config");
+    co_await net::respondText(exchange, status.ok() ? http::status::ok : http::status::bad_request,
+                              kJson, std::move(body));
   } else {
     co_await net::respondText(
         exchange, http::status::not_found, kJson,

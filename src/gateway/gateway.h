@@ -17,7 +17,6 @@
 #include "base/status.h"
 #include "gateway/access_control.h"
 #include "gateway/audit_trail.h"
-#include "security/privacy_ledger.h"
 #include "gateway/config.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
@@ -28,6 +27,7 @@
 #include "observe/aggregator.h"
 #include "observe/exposition.h"
 #include "observe/label_extractor.h"
+#include "security/privacy_ledger.h"
 #include "store/baseline_store.h"
 #include "store/database.h"
 
