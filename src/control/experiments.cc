@@ -52,18 +52,9 @@ std::map<std::string, Experiments::Counters> Experiments::counters(const std::st
     for (int b = 0; b < layout.latencyBuckets().count(); ++b) {
       c.duration[b] += s.totals[layout.duration(b)];
     }
-    for (int e = 0; e < observe::kEndpoints; ++e) {
-      for (int code = 0; code < observe::kCodeSlots; ++code) {
-        for (bool stream : {false, true}) {
-          const uint64_t n =
-              s.totals[layout.requests(static_cast<observe::Endpoint>(e), code, stream)];
-          c.requests += n;
-          if (observe::codeName(code).starts_with("5")) {
-            c.errors += n;
-          }
-        }
-      }
-    }
+    const observe::Layout::RequestTotals requests = layout.requestTotals(s.totals);
+    c.requests += requests.requests;
+    c.errors += requests.errors;
     c.tokens += s.totals[layout.completionTokens()];
   }
   return out;

@@ -52,18 +52,7 @@ void HistoryRecorder::tick(std::chrono::system_clock::time_point now) {
     row.model = s.name.model;
     row.version = s.name.version;
     // Requests and errors of the minute: deltas of the cumulative counters.
-    uint64_t requests = 0;
-    uint64_t errors = 0;
-    for (int e = 0; e < observe::kEndpoints; ++e) {
-      for (int code = 0; code < observe::kCodeSlots; ++code) {
-        for (bool stream : {false, true}) {
-          const uint64_t n =
-              s.totals[layout.requests(static_cast<observe::Endpoint>(e), code, stream)];
-          requests += n;
-          errors += observe::codeName(code).starts_with("5") ? n : 0;
-        }
-      }
-    }
+    const auto [requests, errors] = layout.requestTotals(s.totals);
     auto& last = last_requests_[key];
     row.requests = static_cast<int64_t>(requests - std::min(requests, last.first));
     row.errors = static_cast<int64_t>(errors - std::min(errors, last.second));

@@ -40,11 +40,8 @@ std::string bodyModel(const net::Request& request) {
 }
 
 AccessControl::Reply error(int status, std::string_view message, std::string_view code) {
-  return {status, net::openAiErrorJson(message,
-                                       status == 403   ? "permission_error"
-                                       : status == 404 ? "invalid_request_error"
-                                                       : "invalid_request_error",
-                                       "", code)};
+  const char* type = status == 403 ? "permission_error" : "invalid_request_error";
+  return {status, net::openAiErrorJson(message, type, "", code)};
 }
 
 AccessControl::Reply fromStatus(const Status& status) {

@@ -441,14 +441,18 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
     security::PiiCounts counts{};
     const security::PiiModelConfig& pii = model->pii_policy;
     const bool block = pii.mode == "block";
-    if (block || pii.forward_redacted) {
+    // Only a body that goes upstream masked is rewritten; blocking and counting need the finds.
+    bool found = false;
+    if (!block && pii.forward_redacted) {
       std::string masked = model->pii->redact(request.body(), &counts);
-      if (masked != request.body()) {
+      found = masked != request.body();
+      if (found) {
         redacted = std::move(masked);
       }
     } else {
       for (const security::PiiFinding& f : model->pii->find(request.body())) {
         ++counts[static_cast<size_t>(f.type)];
+        found = true;
       }
     }
     const int pii_row = WorkerMetrics::modelRow(model->id);
@@ -457,7 +461,7 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
         metrics_.pii[pii_row][t].add(counts[t]);
       }
     }
-    if (block && !redacted.empty()) {
+    if (block && found) {
       co_await localReply(exchange, 400, LocalReply::kPiiBlocked,
                           "The request contains personal data, which this model does not accept.",
                           "invalid_request_error", "messages", "pii_detected", request_id,

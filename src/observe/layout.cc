@@ -66,4 +66,19 @@ Layout::Layout() : latency_(0.01, 1e-4, 1e3), sizes_(0.05, 1, 1e7) {
   size_ = at;
 }
 
+Layout::RequestTotals Layout::requestTotals(const std::vector<uint64_t>& totals) const {
+  RequestTotals out;
+  for (int e = 0; e < kEndpoints; ++e) {
+    for (int code = 0; code < kCodeSlots; ++code) {
+      const bool server_error = codeName(code).starts_with("5");
+      for (bool stream : {false, true}) {
+        const uint64_t n = totals[requests(static_cast<Endpoint>(e), code, stream)];
+        out.requests += n;
+        out.errors += server_error ? n : 0;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace dw::observe

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "stats/log_histogram.h"
 
@@ -71,6 +72,12 @@ class Layout {
   int requests(Endpoint endpoint, int code_slot, bool stream) const {
     return requests_ + (static_cast<int>(endpoint) * kCodeSlots + code_slot) * 2 + (stream ? 1 : 0);
   }
+  // All requests of a series' cumulative counters, and those answered 5xx.
+  struct RequestTotals {
+    uint64_t requests = 0;
+    uint64_t errors = 0;
+  };
+  RequestTotals requestTotals(const std::vector<uint64_t>& totals) const;
   int promptTokens() const { return tokens_; }
   int completionTokens() const { return tokens_ + 1; }
   int cachedTokens() const { return tokens_ + 2; }
