@@ -146,6 +146,9 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
                    ? "a rollout of '" + model + "' is in progress"
                    : "";
       });
+  controller->reports_->setExperimentSource([self](int64_t from_ms, int64_t to_ms) {
+    return self->experiments_->forReport(from_ms, to_ms);
+  });
   controller->supervisor_ = std::make_unique<Supervisor>(gateway.config().state_dir + "/logs");
   DW_ASSIGN_OR_RETURN(auto store, store::ControlStore::open(gateway.database()));
   controller->store_.emplace(std::move(store));

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "net/json_error.h"
 #include "observe/layout.h"
+#include "observe/shard.h"
 
 namespace dw::control {
 
@@ -57,6 +58,17 @@ std::map<std::string, Experiments::Counters> Experiments::counters(const std::st
     c.errors += requests.errors;
     c.tokens += s.totals[layout.completionTokens()];
   }
+  // Feedback is counted as it arrives, not at the aggregator's tick: read it by the routes.
+  auto table = gateway_.routes();
+  if (const gateway::ModelRoute* route = table ? table->find(model) : nullptr) {
+    for (size_t v = 0; v < route->versions.size(); ++v) {
+      const gateway::FeedbackBook::Tally feedback =
+          gateway_.feedback().tally(observe::seriesId(route->id, static_cast<int>(v)));
+      Counters& c = out[route->versions[v].id];
+      c.feedback_positive = feedback.positive;
+      c.feedback_negative = feedback.negative;
+    }
+  }
   return out;
 }
 
@@ -94,9 +106,23 @@ std::map<std::string, ArmSamples> Experiments::samples(const Running& experiment
                              layout.latencyBuckets().value(static_cast<int>(b)));
       }
     }
+    // Accuracy outcomes: the version's golden-set probes since the start, then the users'
+    // feedback on its answers since the start, pooled as one binomial sample.
     const Accuracy accuracy = prober_.accuracy(experiment.config.model, arm);
     a.correct.assign(accuracy.correct, 1);
     a.correct.insert(a.correct.end(), accuracy.total - accuracy.correct, 0);
+    if (it != now.end()) {
+      const Counters empty;
+      const Counters& s = start != experiment.at_start.end() ? start->second : empty;
+      a.correct.insert(a.correct.end(),
+                       it->second.feedback_positive - std::min(it->second.feedback_positive,
+                                                               s.feedback_positive),
+                       1);
+      a.correct.insert(a.correct.end(),
+                       it->second.feedback_negative - std::min(it->second.feedback_negative,
+                                                               s.feedback_negative),
+                       0);
+    }
     if (route != nullptr) {
       for (const auto& v : route->versions) {
         if (v.id == arm) {
@@ -179,6 +205,7 @@ Status Experiments::stop(Running& experiment) {
   }
   experiment.last_verdict = report(experiment)["verdict"];
   experiment.state = "stopped";
+  experiment.stopped_ms = wallClockMs();
   // The routes as they were before the experiment (tracks, weights, stickiness).
   return gateway_.mutate([&](gateway::GatewayConfig& gc) -> Status {
     for (auto& m : gc.models) {
@@ -214,6 +241,38 @@ json Experiments::report(Running& experiment) {
     experiment.last_verdict = toJson(judge(experiment.config, samples(experiment), random));
   }
   out["verdict"] = experiment.last_verdict;
+  return out;
+}
+
+std::vector<report::Experiment> Experiments::forReport(int64_t from_ms, int64_t to_ms) {
+  std::vector<report::Experiment> out;
+  for (auto& [name, e] : experiments_) {
+    if (e->started_ms >= to_ms || (e->stopped_ms != 0 && e->stopped_ms < from_ms)) {
+      continue;
+    }
+    json verdict = report(*e)["verdict"];
+    if (!verdict.is_object()) {
+      verdict = json::object();
+    }
+    report::Experiment x;
+    x.name = name;
+    x.arms = e->config.arms();
+    x.decision = e->state == "running" ? "running: " + verdict.value("decision", std::string())
+                                       : verdict.value("decision", std::string());
+    if (verdict.contains("winner") && verdict["winner"].is_string()) {
+      x.winner = verdict["winner"].get<std::string>();
+    }
+    if (verdict.contains("score_difference")) {
+      const json& d = verdict["score_difference"];
+      auto real = [&](const char* key) {
+        return d.contains(key) && d[key].is_number() ? d[key].get<double>() : 0.0;
+      };
+      x.score_diff = real("value");
+      x.ci_low = real("low");
+      x.ci_high = real("high");
+    }
+    out.push_back(std::move(x));
+  }
   return out;
 }
 

@@ -21,6 +21,7 @@
 #include "control/experiment.h"
 #include "control/prober.h"
 #include "gateway/gateway.h"
+#include "report/report_data.h"
 
 namespace dw::control {
 
@@ -31,6 +32,8 @@ class Experiments {
               std::function<std::string(const std::string&)> busy);
 
   gateway::Gateway::AdminReply handle(const net::Request& request, const std::string& actor);
+  // The experiments that ran during [from_ms, to_ms), with their verdicts, for the weekly report.
+  std::vector<report::Experiment> forReport(int64_t from_ms, int64_t to_ms);
 
  private:
   struct Counters {
@@ -38,6 +41,8 @@ class Experiments {
     uint64_t requests = 0;
     uint64_t errors = 0;
     uint64_t tokens = 0;
+    uint64_t feedback_positive = 0;  // POST /v1/feedback verdicts (R6).
+    uint64_t feedback_negative = 0;
   };
   struct Running {
     std::string name;
@@ -46,6 +51,7 @@ class Experiments {
     std::string state = "running";  // running, stopped
     std::chrono::steady_clock::time_point started;
     int64_t started_ms = 0;
+    int64_t stopped_ms = 0;
     std::map<std::string, Counters> at_start;  // By version.
     gateway::ModelConfig saved;                // The model's routes before the start.
     nlohmann::json last_verdict;

@@ -57,6 +57,9 @@ StatusOr<std::string> ReportScheduler::render(int64_t from_ms, int64_t to_ms,
   options.epsilon = config.security.privacy.epsilon;
   options.budget = config.security.privacy.budget;
   options.now_ms = wallClockMs();
+  if (experiments_) {
+    options.experiments = experiments_(from_ms, to_ms);
+  }
   DW_ASSIGN_OR_RETURN(report::ReportData data,
                       report::collectReport(gateway_.database(), from_ms, to_ms, options));
   const std::string id =

@@ -9,10 +9,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/status.h"
 #include "gateway/gateway.h"
+#include "report/report_data.h"
 #include "security/security_config.h"
 #include "store/database.h"
 
@@ -23,6 +25,9 @@ class ReportScheduler {
   static StatusOr<std::unique_ptr<ReportScheduler>> create(gateway::Gateway& gateway);
 
   void tick(std::chrono::system_clock::time_point now);
+  // Where the report's experiments section comes from: those that ran in [from_ms, to_ms).
+  using ExperimentSource = std::function<std::vector<report::Experiment>(int64_t, int64_t)>;
+  void setExperimentSource(ExperimentSource source) { experiments_ = std::move(source); }
   gateway::Gateway::AdminReply handle(const net::Request& request);
 
  private:
@@ -32,6 +37,7 @@ class ReportScheduler {
 
   gateway::Gateway& gateway_;
   int64_t last_checked_week_ = 0;
+  ExperimentSource experiments_;
 };
 
 }  // namespace dw::control

@@ -288,6 +288,9 @@ Status parseObserve(YamlMap& parent, observe::ObserveConfig* out) {
   DW_RETURN_IF_ERROR(map.number("low_confidence", 0, 1, &out->low_confidence));
   DW_RETURN_IF_ERROR(map.boolean("scrape_replicas", &out->scrape_replicas));
   DW_RETURN_IF_ERROR(map.duration("scrape_interval", &out->scrape_interval));
+  int64_t feedback_memory = out->feedback_memory;
+  DW_RETURN_IF_ERROR(map.integer("feedback_memory", 16, 1 << 26, &feedback_memory));
+  out->feedback_memory = static_cast<uint32_t>(feedback_memory);
   {
     DW_ASSIGN_OR_RETURN(YamlMap input, YamlMap::make(map.get("input"), map.placeOf("input")));
     int64_t v = out->input.max_prompt_tokens;

@@ -63,9 +63,10 @@ Status Gateway::init() {
   const uint64_t seed =
       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   std::vector<const observe::WorkerShard*> shards;
+  feedback_ = std::make_unique<Feedback>(workers, config_.observe.feedback_memory, seed);
   for (int i = 0; i < workers; ++i) {
     proxies_.push_back(std::make_unique<Proxy>(routes_, access_policy_, api_->watchdog(i), workers,
-                                               seed + i, *labels_));
+                                               seed + i, *labels_, *feedback_, i));
     shards.push_back(&proxies_.back()->shard());
   }
   aggregator_ = std::make_unique<observe::Aggregator>(
@@ -396,6 +397,9 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
     w.sample(name("upstream_errors_total"), {{"reason", kUpstreamErrorNames[r]}},
              static_cast<double>(total));
   }
+  writeFeedbackMetrics(w, ns, feedback_->book(), [this](int series, observe::SeriesName* n) {
+    return nameSeries(series, n);
+  });
   w.family(name("input_pii_total"), "counter",
            "Personal data found in requests, by model and type (R7).");
   for (const auto& model : table->models()) {

@@ -18,6 +18,7 @@
 #include "gateway/access_control.h"
 #include "gateway/audit_trail.h"
 #include "gateway/config.h"
+#include "gateway/feedback.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
 #include "gateway/resource_scraper.h"
@@ -78,6 +79,8 @@ class Gateway {
   }
   asio::io_context& controlContext() { return control_io_; }
   store::Database& database() { return *database_; }
+  // User feedback per series (R6): experiments count it toward accuracy.
+  const FeedbackBook& feedback() const { return feedback_->book(); }
   // The audit log (R8): the controller records what it does on its own here.
   AuditTrail& audit() { return *audit_; }
   std::shared_ptr<const security::AccessPolicy> accessPolicy() const {
@@ -136,6 +139,7 @@ class Gateway {
   std::optional<security::PrivacyLedger> ledger_;  // Control thread.
   std::unique_ptr<net::HttpServer> api_;
   std::unique_ptr<net::HttpServer> admin_;
+  std::unique_ptr<Feedback> feedback_;           // Shared by the workers' proxies.
   std::vector<std::unique_ptr<Proxy>> proxies_;  // One per API worker.
   asio::io_context control_io_;
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_work_;

@@ -62,7 +62,7 @@ constexpr size_t kMaxIdlePerReplica = 128;
 constexpr size_t kRelayBufferBytes = 16 * 1024;
 constexpr uint64_t kMaxResponseBodyBytes = 256ULL * 1024 * 1024;
 
-enum class Endpoint { kChat, kCompletions, kEmbeddings, kModels, kModel, kUnknown };
+enum class Endpoint { kChat, kCompletions, kEmbeddings, kModels, kModel, kFeedback, kUnknown };
 
 Endpoint classify(std::string_view path) {
   if (path == "/chat/completions") {
@@ -79,6 +79,9 @@ Endpoint classify(std::string_view path) {
   }
   if (path.starts_with("/models/")) {
     return Endpoint::kModel;
+  }
+  if (path == "/feedback") {
+    return Endpoint::kFeedback;
   }
   return Endpoint::kUnknown;
 }
@@ -121,13 +124,16 @@ Duration remaining(Clock::time_point deadline, Duration op_timeout) {
 
 Proxy::Proxy(const SnapshotSlot<RoutingTable>& routes,
              const SnapshotSlot<security::AccessPolicy>& access, net::Watchdog& watchdog,
-             int workers, uint64_t seed, const observe::LabelExtractor& labels)
+             int workers, uint64_t seed, const observe::LabelExtractor& labels,
+             Feedback& feedback, int worker)
     : routes_(routes),
       access_(access),
       watchdog_(watchdog),
       workers_(workers),
       random_(seed),
-      labels_(labels) {}
+      labels_(labels),
+      feedback_(feedback),
+      served_(feedback.ledger(worker)) {}
 
 asio::awaitable<const security::Principal*> Proxy::authenticate(
     net::Exchange& exchange, const security::AccessPolicy& policy, const std::string& request_id) {
@@ -268,6 +274,67 @@ asio::awaitable<void> Proxy::localReply(net::Exchange& exchange, int status, Loc
   co_await exchange.respondRaw(head, body, keep_alive);
 }
 
+asio::awaitable<void> Proxy::handleFeedback(net::Exchange& exchange,
+                                            const security::AccessPolicy* policy,
+                                            const security::Principal* principal) {
+  // Rare next to inference, so a JSON DOM and the book's mutex are fine here.
+  const std::string id = requestId(exchange.request());
+  FeedbackError error;
+  std::optional<FeedbackInput> input = parseFeedback(exchange.request().body(), &error);
+  if (!input) {
+    co_await localReply(exchange, 400, LocalReply::kBadRequest, error.message,
+                        "invalid_request_error", error.param, "invalid_feedback", id, 0);
+    co_return;
+  }
+  std::optional<int> series = feedback_.find(input->request_id);
+  std::shared_ptr<const RoutingTable> table = routes_.current();
+  const ModelRoute* model = nullptr;
+  if (series) {
+    const auto model_id = static_cast<uint32_t>(*series / observe::kVersionSlots);
+    for (const auto& m : table->models()) {
+      if (m->id == model_id) {
+        model = m.get();
+      }
+    }
+  }
+  const int version_index = series ? *series % observe::kVersionSlots : -1;
+  if (model == nullptr || version_index >= static_cast<int>(model->versions.size())) {
+    co_await localReply(
+        exchange, 404, LocalReply::kBadRequest,
+        "No answer with this request_id is remembered: it was not served by this gateway, was "
+        "already rated, or is too old.",
+        "invalid_request_error", "request_id", "request_not_found", id, 0);
+    co_return;
+  }
+  if (principal != nullptr &&
+      !policy->allowed(*principal, {security::kApiGroup, "models", "infer", model->config.name})) {
+    co_await localReply(
+        exchange, 403, LocalReply::kForbidden,
+        fmt::format("This key may not use the model '{}'.", model->config.name.substr(0, 200)),
+        "permission_error", "model", "model_not_permitted", id, 0);
+    co_return;
+  }
+  if (feedback_.take(input->request_id) != series) {
+    co_await localReply(exchange, 409, LocalReply::kBadRequest,
+                        "This answer was rated at the same time by another call.",
+                        "invalid_request_error", "request_id", "feedback_conflict", id, 0);
+    co_return;
+  }
+  feedback_.book().add(*series, *input);
+  net::Response response(http::status::ok, 11);
+  response.set(http::field::content_type, "application/json");
+  response.set("x-request-id", id);
+  std::string body = "{\"object\":\"feedback\",\"request_id\":";
+  net::appendJsonString(body, input->request_id);
+  body += ",\"model\":";
+  net::appendJsonString(body, model->config.name);
+  body += ",\"version\":";
+  net::appendJsonString(body, model->versions[version_index].id);
+  body += input->positive ? ",\"verdict\":\"positive\"}" : ",\"verdict\":\"negative\"}";
+  response.body() = std::move(body);
+  co_await exchange.respond(std::move(response));
+}
+
 asio::awaitable<void> Proxy::handle(net::Exchange& exchange) {
   std::shared_ptr<const RoutingTable> table = routes_.current();
   const net::Request& request = exchange.request();
@@ -319,6 +386,10 @@ asio::awaitable<void> Proxy::handle(net::Exchange& exchange) {
        endpoint == Endpoint::kEmbeddings) &&
       is_post) {
     co_await proxyRequest(exchange, path, std::move(table), policy.get(), principal);
+    co_return;
+  }
+  if (endpoint == Endpoint::kFeedback && is_post) {
+    co_await handleFeedback(exchange, policy.get(), principal);
     co_return;
   }
   const std::string id = requestId(request);
@@ -668,6 +739,9 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
   if (observing) {
     observe(observation, model->id, last.result == Attempt::Result::kRelayed ? version_index : -1,
             final_status, fields.stream);
+  }
+  if (last.result == Attempt::Result::kRelayed && final_status >= 200 && final_status < 300) {
+    served_.record(request_id, observe::seriesId(model->id, version_index));
   }
   --active_requests_;
   metrics_.in_flight.sub();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/random.h"
+#include "gateway/feedback.h"
 #include "gateway/request_fields.h"
 #include "gateway/routing.h"
 #include "gateway/snapshot.h"
@@ -33,7 +34,7 @@ class Proxy {
   // per-model limits between workers.
   Proxy(const SnapshotSlot<RoutingTable>& routes,
         const SnapshotSlot<security::AccessPolicy>& access, net::Watchdog& watchdog, int workers,
-        uint64_t seed, const observe::LabelExtractor& labels);
+        uint64_t seed, const observe::LabelExtractor& labels, Feedback& feedback, int worker);
   ~Proxy();
 
   asio::awaitable<void> handle(net::Exchange& exchange);
@@ -71,6 +72,9 @@ class Proxy {
   void recordSuccess(const Replica& replica);
   void ejectRefusing(const Replica& replica, const GatewayConfig& config);
   std::string requestId(const net::Request& request);
+  // POST /v1/feedback (R6): rates an earlier answer of this gateway by its request id.
+  asio::awaitable<void> handleFeedback(net::Exchange& exchange, const security::AccessPolicy* policy,
+                                       const security::Principal* principal);
 
   // The caller's principal when the request carries a valid key; nullptr otherwise (and then it
   // has been answered 401).
@@ -88,6 +92,8 @@ class Proxy {
   observe::WorkerShard shard_;
   observe::OutputScanner outputs_;
   const observe::LabelExtractor& labels_;
+  Feedback& feedback_;
+  ServedLedger& served_;  // This worker's: which version answered which request id.
   std::vector<std::unique_ptr<ReplicaLocal>> replicas_;  // By Replica::id.
   std::vector<std::unique_ptr<ModelLocal>> models_;      // By ModelRoute::id.
   int active_requests_ = 0;

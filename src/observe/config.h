@@ -34,6 +34,8 @@ struct ObserveConfig {
   LabelConfig labels;
   bool scrape_replicas = true;  // Read each replica's /metrics into deepseek_resource_*.
   Duration scrape_interval = std::chrono::seconds(5);
+  // Answers each API worker remembers for POST /v1/feedback (8 bytes each); fixed at start.
+  uint32_t feedback_memory = 1u << 18;
 };
 
 }  // namespace dw::observe
