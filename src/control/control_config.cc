@@ -32,6 +32,7 @@ StatusOr<ControlConfig> parseControlConfig(const YAML::Node& node, const std::st
   ControlConfig config;
   DW_ASSIGN_OR_RETURN(YamlMap map, YamlMap::make(node, YamlPlace{&file, "control"}));
   DW_RETURN_IF_ERROR(map.boolean("enabled", &config.enabled));
+  DW_RETURN_IF_ERROR(positiveDuration(map, "history_interval", &config.history_interval));
   YAML::Node probes = map.get("probes");
   if (probes.IsDefined() && !probes.IsNull()) {
     if (!probes.IsSequence()) {

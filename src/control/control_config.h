@@ -39,6 +39,9 @@ struct ControlConfig {
   std::vector<ProbeConfig> probes;
   RolloutConfig rollout;
   RecoveryConfig recovery;
+  // The period of the rollups the weekly report reads (R6): one minute in production; tests and
+  // short demos shorten it.
+  Duration history_interval = std::chrono::minutes(1);
 };
 
 StatusOr<ControlConfig> parseControlConfig(const YAML::Node& node, const std::string& file);

@@ -136,7 +136,8 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
                                                  controller->config_.probes, std::move(cases));
   DW_ASSIGN_OR_RETURN(auto history, store::MetricsHistory::open(gateway.database()));
   controller->history_ =
-      std::make_unique<HistoryRecorder>(gateway, *controller->prober_, std::move(history));
+      std::make_unique<HistoryRecorder>(gateway, *controller->prober_, std::move(history),
+                                        controller->config_.history_interval);
   DW_ASSIGN_OR_RETURN(controller->reports_, ReportScheduler::create(gateway));
   Controller* self = controller.get();
   controller->experiments_ = std::make_unique<Experiments>(

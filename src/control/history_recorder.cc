@@ -12,21 +12,63 @@ namespace {
 
 double orZero(double v) { return std::isnan(v) ? 0.0 : v; }
 
+// A version's hardware in the period (R1.3): the mean KV-cache usage and GPU utilisation of its
+// replicas as their engines report them, and their summed queues. Without an engine GPU figure
+// (no DCGM exporter beside it), the host's GPUs stand in when the gateway shares their host.
+void fillResources(const gateway::VersionRoute& version, const gateway::ResourceReadings& readings,
+                   store::HistoryRow* row) {
+  double kv = 0;
+  double gpu = 0;
+  int kv_n = 0;
+  int gpu_n = 0;
+  for (const auto& replica : version.replicas) {
+    auto it = readings.replicas.find(replica->id);
+    if (it == readings.replicas.end() || !it->second.scraped) {
+      continue;
+    }
+    const observe::EngineResources& e = it->second.engine;
+    if (!std::isnan(e.kv_cache_usage_ratio)) {
+      kv += e.kv_cache_usage_ratio;
+      ++kv_n;
+    }
+    if (!std::isnan(e.gpu_utilization_ratio)) {
+      gpu += e.gpu_utilization_ratio;
+      ++gpu_n;
+    }
+    if (!std::isnan(e.queue_length)) {
+      row->queue_length += e.queue_length;
+    }
+  }
+  if (gpu_n == 0) {
+    for (const observe::GpuReading& g : readings.host.gpus) {
+      gpu += g.utilization_ratio;
+      ++gpu_n;
+    }
+  }
+  row->kv_cache_usage = kv_n > 0 ? kv / kv_n : 0;
+  row->gpu_utilization = gpu_n > 0 ? gpu / gpu_n : 0;
+}
+
 }  // namespace
 
 HistoryRecorder::HistoryRecorder(gateway::Gateway& gateway, Prober& prober,
-                                 store::MetricsHistory history)
-    : gateway_(gateway), prober_(prober), history_(std::move(history)) {}
+                                 store::MetricsHistory history, Duration interval)
+    : gateway_(gateway),
+      prober_(prober),
+      history_(std::move(history)),
+      interval_ms_(std::max<int64_t>(
+          1, std::chrono::duration_cast<std::chrono::milliseconds>(interval).count())) {}
 
 void HistoryRecorder::tick(std::chrono::system_clock::time_point now) {
   const int64_t ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const int64_t minute = ms / 60000;
-  if (minute == minute_) {
+  const int64_t period = ms / interval_ms_;
+  if (period == period_) {
     return;
   }
-  const bool first = minute_ == 0;
-  minute_ = minute;
+  const bool first = period_ == 0;
+  const int64_t previous_period = period_;
+  period_ = period;
   auto snapshot = gateway_.observed();
   if (snapshot == nullptr) {
     return;
@@ -40,6 +82,7 @@ void HistoryRecorder::tick(std::chrono::system_clock::time_point now) {
   }
   const observe::Layout& layout = observe::Layout::get();
   auto table = gateway_.routes();
+  const gateway::ResourceReadings resources = gateway_.resourceReadings();
   std::vector<store::HistoryRow> rows;
   for (const auto& s : snapshot->series) {
     if (s.windows.size() <= w || s.totals.empty()) {
@@ -48,7 +91,7 @@ void HistoryRecorder::tick(std::chrono::system_clock::time_point now) {
     const auto key = std::make_pair(s.name.model, s.name.version);
     const observe::WindowStats& ws = s.windows[w];
     store::HistoryRow row;
-    row.at_ms = (minute - 1) * 60000;  // The minute that just ended.
+    row.at_ms = (period - 1) * interval_ms_;  // The period that just ended.
     row.model = s.name.model;
     row.version = s.name.version;
     // Requests and errors of the minute: deltas of the cumulative counters.
@@ -94,6 +137,7 @@ void HistoryRecorder::tick(std::chrono::system_clock::time_point now) {
       for (const auto& v : route->versions) {
         if (v.id == s.name.version) {
           row.replicas = static_cast<double>(v.replicas.size());
+          fillResources(v, resources, &row);
         }
       }
     }
@@ -107,7 +151,7 @@ void HistoryRecorder::tick(std::chrono::system_clock::time_point now) {
       DW_LOG_ERROR("metrics history: {}", st.message());
     }
   }
-  if (minute % 60 == 0) {
+  if (period * interval_ms_ / 3600000 != previous_period * interval_ms_ / 3600000) {
     (void)history_.prune(ms - store::MetricsHistory::kDefaultRetentionMs);
   }
 }

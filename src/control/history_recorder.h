@@ -20,16 +20,18 @@ namespace dw::control {
 
 class HistoryRecorder {
  public:
-  HistoryRecorder(gateway::Gateway& gateway, Prober& prober, store::MetricsHistory history);
+  HistoryRecorder(gateway::Gateway& gateway, Prober& prober, store::MetricsHistory history,
+                  Duration interval = std::chrono::minutes(1));
 
-  // Called at every tick; writes when the wall-clock minute changed.
+  // Called at every tick; writes when the wall-clock period (a minute by default) changed.
   void tick(std::chrono::system_clock::time_point now);
 
  private:
   gateway::Gateway& gateway_;
   Prober& prober_;
   store::MetricsHistory history_;
-  int64_t minute_ = 0;
+  int64_t interval_ms_;
+  int64_t period_ = 0;
   // Cumulative duration buckets and request counts per (model, version) at the last write.
   std::map<std::pair<std::string, std::string>, std::vector<uint64_t>> last_duration_;
   std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> last_requests_;

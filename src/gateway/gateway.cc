@@ -207,6 +207,8 @@ auto Gateway::onControl(F work) -> decltype(work()) {
   return future.get();
 }
 
+ResourceReadings Gateway::resourceReadings() const { return resources_->readings(); }
+
 Status Gateway::reload() {
   auto loaded = loadGatewayConfig(config_.file);
   if (!loaded.ok()) {

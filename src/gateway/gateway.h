@@ -78,6 +78,8 @@ class Gateway {
     return aggregator_->snapshot();
   }
   asio::io_context& controlContext() { return control_io_; }
+  // The last scrape of each replica's engine metrics and of the host (R1.3).
+  ResourceReadings resourceReadings() const;
   store::Database& database() { return *database_; }
   // User feedback per series (R6): experiments count it toward accuracy.
   const FeedbackBook& feedback() const { return feedback_->book(); }
