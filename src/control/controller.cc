@@ -317,7 +317,7 @@ void Controller::addLaunched(gateway::GatewayConfig& config) const {
                r.port <= version.launch.port_last;
       });
       for (uint16_t port : it->second) {
-        version.replicas.push_back(gateway::launchedReplica(port));
+        version.replicas.push_back(gateway::launchedReplica(port, version.launch.zone));
       }
     }
   }

@@ -122,6 +122,7 @@ Status parseVersion(const YAML::Node& node, YamlPlace place, const std::string& 
     int64_t replicas = out->launch.replicas;
     DW_RETURN_IF_ERROR(launch.integer("replicas", 0, last - first + 1, &replicas));
     out->launch.replicas = static_cast<int>(replicas);
+    DW_RETURN_IF_ERROR(launch.string("zone", &out->launch.zone));
     DW_RETURN_IF_ERROR(launch.finish());
   } else {
     map.get("launch");
@@ -168,6 +169,7 @@ Status parseVersion(const YAML::Node& node, YamlPlace place, const std::string& 
     std::string url;
     DW_RETURN_IF_ERROR(replica.string("url", &url, true));
     DW_RETURN_IF_ERROR(parseUrl(replica.placeOf("url"), replica.get("url"), url, &config));
+    DW_RETURN_IF_ERROR(replica.string("zone", &config.zone));
     DW_RETURN_IF_ERROR(replica.finish());
     out->replicas.push_back(std::move(config));
   }
@@ -425,6 +427,7 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
   }
 
   DW_RETURN_IF_ERROR(map.string("state_dir", &config.state_dir));
+  DW_RETURN_IF_ERROR(map.string("zone", &config.zone));
   {
     DW_ASSIGN_OR_RETURN(config.security,
                         security::parseSecurityConfig(map.get("security"), config.file));
@@ -463,8 +466,9 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
   return config;
 }
 
-ReplicaConfig launchedReplica(uint16_t port) {
+ReplicaConfig launchedReplica(uint16_t port, std::string zone) {
   ReplicaConfig replica;
+  replica.zone = std::move(zone);
   replica.url = "http://127.0.0.1:" + std::to_string(port);
   replica.host = "127.0.0.1";
   replica.port = port;

@@ -72,6 +72,7 @@ struct ReplicaConfig {
   std::string path_prefix;  // From the URL, prepended to the request path (usually empty).
   std::string host;
   uint16_t port = 0;
+  std::string zone;  // Failure domain (R9); empty: unknown, treated as the gateway's own.
 };
 
 // Replicas started as local processes by the controller's supervisor (the embedded default's
@@ -80,6 +81,7 @@ struct LaunchConfig {
   std::vector<std::string> command;  // "{port}" in an argument is replaced by the port.
   uint16_t port_first = 0;
   uint16_t port_last = 0;
+  std::string zone;  // The zone of the launched replicas (this host's).
   int replicas = 1;  // Started with the gateway.
   bool enabled() const { return !command.empty(); }
 };
@@ -134,6 +136,9 @@ struct GatewayConfig {
   RetryConfig retry;
   observe::ObserveConfig observe;
   std::string state_dir = "var";      // The SQLite state file lives here (deepwatch.db).
+  // This gateway's zone (R9): requests go to replicas of the same zone while one of them is
+  // usable, and to the other zones only then. Empty: no preference.
+  std::string zone;
   security::SecurityConfig security;  // Keys, RBAC, PII, privacy, audit (R7, R8).
   // Sections that layers above the gateway read (src/detect: `alerting`), kept as parsed YAML so
   // that their errors still name file:line:column.
@@ -143,7 +148,7 @@ struct GatewayConfig {
 };
 
 // The replica entry of a launched process listening on `port` of 127.0.0.1.
-ReplicaConfig launchedReplica(uint16_t port);
+ReplicaConfig launchedReplica(uint16_t port, std::string zone = "");
 
 // Parses and validates a whole configuration. Errors name file:line:column and the key.
 StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::string& file);

@@ -322,8 +322,14 @@ std::string Gateway::modelsJson() const {
     json versions = json::array();
     for (const VersionRoute& version : model->versions) {
       json replicas = json::array();
-      for (const auto& replica : version.replicas) {
-        replicas.push_back({{"url", replica->url}, {"healthy", replica->healthy.load()}});
+      for (size_t i = 0; i < version.replicas.size(); ++i) {
+        const Replica& replica = *version.replicas[i];
+        json entry = {{"url", replica.url}, {"healthy", replica.healthy.load()}};
+        if (!version.zones[i].empty()) {
+          entry["zone"] = version.zones[i];
+          entry["local"] = i < version.local_replicas;
+        }
+        replicas.push_back(std::move(entry));
       }
       versions.push_back({{"id", version.id},
                           {"track", trackName(version.track)},
@@ -388,6 +394,18 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
         w.sample(name("gateway_responses_total"), {{"model", names[row]}, {"code", kClasses[c]}},
                  static_cast<double>(total));
       }
+    }
+  }
+  if (!config_.zone.empty()) {
+    w.family(name("cross_zone_requests_total"), "counter",
+             "Tries sent to another zone because none of this gateway's zone was usable (R9).");
+    for (const auto& model : table->models()) {
+      uint64_t total = 0;
+      for (const auto& proxy : proxies_) {
+        total += proxy->metrics().cross_zone[WorkerMetrics::modelRow(model->id)].get();
+      }
+      w.sample(name("cross_zone_requests_total"),
+               {{"model", model->config.name}, {"zone", config_.zone}}, static_cast<double>(total));
     }
   }
   w.family(name("upstream_errors_total"), "counter", "Failed upstream attempts by reason.");

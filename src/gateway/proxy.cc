@@ -612,21 +612,30 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
       break;
     }
     const VersionRoute& version = model->versions[version_index];
-    // Least outstanding requests among the usable replicas, from a random start so that ties
-    // spread.
+    // Least outstanding requests among the usable replicas of the gateway's zone, from a random
+    // start so that ties spread; the other zones' only when none of those is usable (R9).
     const Replica* replica = nullptr;
     int best = 0;
-    const size_t n = version.replicas.size();
-    const size_t start = n > 1 ? random_.below(n) : 0;
-    for (size_t k = 0; k < n; ++k) {
-      const Replica& candidate = *version.replicas[(start + k) % n];
-      if (!replica_usable(candidate)) {
-        continue;
+    auto pick = [&](size_t first, size_t last) {
+      const size_t n = last - first;
+      const size_t start = n > 1 ? random_.below(n) : 0;
+      for (size_t k = 0; k < n; ++k) {
+        const Replica& candidate = *version.replicas[first + (start + k) % n];
+        if (!replica_usable(candidate)) {
+          continue;
+        }
+        const int outstanding = replicaLocal(candidate.id).outstanding;
+        if (replica == nullptr || outstanding < best) {
+          replica = &candidate;
+          best = outstanding;
+        }
       }
-      const int outstanding = replicaLocal(candidate.id).outstanding;
-      if (replica == nullptr || outstanding < best) {
-        replica = &candidate;
-        best = outstanding;
+    };
+    pick(0, version.local_replicas);
+    if (replica == nullptr && version.local_replicas < version.replicas.size()) {
+      pick(version.local_replicas, version.replicas.size());
+      if (replica != nullptr) {
+        metrics_.cross_zone[WorkerMetrics::modelRow(model->id)].add();
       }
     }
     if (replica == nullptr) {

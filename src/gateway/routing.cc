@@ -27,6 +27,26 @@ void resolve(Replica& replica) {
   }
 }
 
+// Puts the replicas of `zone` (and those with no zone) first, keeping the configured order within
+// each group, and counts them; the proxy tries the others only when none of these is usable.
+void orderByZone(const std::string& zone, VersionRoute* v) {
+  std::vector<size_t> order(v->replicas.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  auto local = [&](size_t i) { return zone.empty() || v->zones[i].empty() || v->zones[i] == zone; };
+  auto split = std::stable_partition(order.begin(), order.end(), local);
+  v->local_replicas = static_cast<size_t>(split - order.begin());
+  std::vector<std::shared_ptr<Replica>> replicas;
+  std::vector<std::string> zones;
+  for (size_t i : order) {
+    replicas.push_back(v->replicas[i]);
+    zones.push_back(v->zones[i]);
+  }
+  v->replicas = std::move(replicas);
+  v->zones = std::move(zones);
+}
+
 }  // namespace
 
 std::shared_ptr<const security::PiiScanner> Registry::piiScanner(const security::PiiConfig& config,
@@ -99,8 +119,10 @@ std::shared_ptr<const RoutingTable> Registry::build(const GatewayConfig& config)
           resolve(*replica);
         }
         v.replicas.push_back(replica);
+        v.zones.push_back(rc.zone);
         table->max_replica_id_ = std::max(table->max_replica_id_, replica->id);
       }
+      orderByZone(config.zone, &v);
       route->versions.push_back(std::move(v));
     }
     table->max_model_id_ = std::max(table->max_model_id_, route->id);

@@ -50,7 +50,11 @@ struct VersionRoute {
   Track track = Track::kStable;
   double weight = 0;
   std::string upstream_model;
+  // The gateway's own zone first (R9): replicas[0, local_replicas) are in it (or unlabelled),
+  // the rest in other zones. Without a gateway zone, all of them are local.
   std::vector<std::shared_ptr<Replica>> replicas;
+  size_t local_replicas = 0;
+  std::vector<std::string> zones;  // Parallel to replicas, as configured.
 };
 
 struct ModelRoute {

@@ -67,6 +67,8 @@ struct WorkerMetrics {
   std::array<std::array<ShardCounter, security::kPiiTypeCount>, kMaxModels> pii;
   std::array<ShardCounter, kMaxModels> queued;  // Waiting for the model's limiter (R3 queue).
   std::array<ShardCounter, kMaxModels> active;  // Admitted and not finished.
+  // Tries sent out of the gateway's zone: none of its zone's replicas was usable (R9).
+  std::array<ShardCounter, kMaxModels> cross_zone;
   ShardCounter retries;
   ShardCounter streams;
   ShardCounter in_flight;  // Goes up and down.

@@ -328,3 +328,63 @@ TEST_F(RegistryTest, SnapshotOutlivesTheRegistryBuildingNewOnes) {
 
 }  // namespace
 }  // namespace dw::gateway
+
+namespace dw::gateway {
+namespace {
+
+// R9: the gateway's own zone first; unlabelled replicas count as local.
+TEST(ZoneRoutingTest, LocalZoneReplicasComeFirstAndAreCounted) {
+  GatewayConfig config = configOf(
+      "zone: a\n"
+      "models:\n"
+      "  - name: chat\n"
+      "    versions:\n"
+      "      - id: v1\n"
+      "        replicas:\n"
+      "          - {url: http://127.0.0.1:8001, zone: b}\n"
+      "          - {url: http://127.0.0.1:8002, zone: a}\n"
+      "          - {url: http://127.0.0.1:8003}\n"
+      "          - {url: http://127.0.0.1:8004, zone: c}\n");
+  EXPECT_EQ(config.zone, "a");
+  Registry registry;
+  auto table = registry.build(config);
+  const VersionRoute& v = table->find("chat")->versions[0];
+  ASSERT_EQ(v.replicas.size(), 4u);
+  EXPECT_EQ(v.local_replicas, 2u);
+  EXPECT_EQ(v.replicas[0]->port, 8002);
+  EXPECT_EQ(v.replicas[1]->port, 8003);
+  EXPECT_EQ(v.replicas[2]->port, 8001);  // Other zones keep their configured order.
+  EXPECT_EQ(v.replicas[3]->port, 8004);
+  EXPECT_EQ(v.zones, (std::vector<std::string>{"a", "", "b", "c"}));
+}
+
+TEST(ZoneRoutingTest, WithoutAGatewayZoneEveryReplicaIsLocal) {
+  GatewayConfig config = configOf(
+      "models:\n"
+      "  - name: chat\n"
+      "    versions:\n"
+      "      - id: v1\n"
+      "        replicas: [{url: http://127.0.0.1:8001, zone: b}, {url: http://127.0.0.1:8002}]\n");
+  Registry registry;
+  auto table = registry.build(config);
+  const VersionRoute& v = table->find("chat")->versions[0];
+  EXPECT_EQ(v.local_replicas, 2u);
+  EXPECT_EQ(v.replicas[0]->port, 8001);
+}
+
+TEST(ZoneRoutingTest, AZoneMustBeAString) {
+  auto config = parseGatewayConfig(
+      "models:\n"
+      "  - name: chat\n"
+      "    versions:\n"
+      "      - id: v1\n"
+      "        replicas: [{url: http://127.0.0.1:8001, zone: [a]}]\n",
+      "bad.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("bad.yaml:5"), std::string::npos)
+      << config.status().message();
+  EXPECT_NE(config.status().message().find("zone"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dw::gateway
