@@ -33,6 +33,31 @@ StatusOr<ControlConfig> parseControlConfig(const YAML::Node& node, const std::st
   DW_ASSIGN_OR_RETURN(YamlMap map, YamlMap::make(node, YamlPlace{&file, "control"}));
   DW_RETURN_IF_ERROR(map.boolean("enabled", &config.enabled));
   DW_RETURN_IF_ERROR(positiveDuration(map, "history_interval", &config.history_interval));
+  if (map.has("cluster")) {
+    DW_ASSIGN_OR_RETURN(YamlMap c, YamlMap::make(map.get("cluster"), map.placeOf("cluster")));
+    ClusterConfig& cc = config.cluster;
+    DW_RETURN_IF_ERROR(c.stringList("etcd", &cc.etcd));
+    for (const std::string& endpoint : cc.etcd) {
+      if (!endpoint.starts_with("http://")) {
+        return yamlError(c.placeOf("etcd"), c.get("etcd"),
+                         "etcd endpoints must be http://host:port");
+      }
+    }
+    DW_RETURN_IF_ERROR(c.string("prefix", &cc.prefix));
+    if (cc.prefix.empty() || cc.prefix.front() != '/' || cc.prefix.back() == '/') {
+      return yamlError(c.placeOf("prefix"), c.get("prefix"),
+                       "must start with / and not end with one");
+    }
+    DW_RETURN_IF_ERROR(c.string("name", &cc.name));
+    DW_RETURN_IF_ERROR(positiveDuration(c, "lease_ttl", &cc.lease_ttl));
+    if (cc.lease_ttl < std::chrono::seconds(2)) {
+      return yamlError(c.placeOf("lease_ttl"), c.get("lease_ttl"), "must be at least 2s");
+    }
+    DW_RETURN_IF_ERROR(positiveDuration(c, "poll", &cc.poll));
+    DW_RETURN_IF_ERROR(c.finish());
+  } else {
+    map.get("cluster");
+  }
   YAML::Node probes = map.get("probes");
   if (probes.IsDefined() && !probes.IsNull()) {
     if (!probes.IsSequence()) {

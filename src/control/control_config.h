@@ -34,6 +34,16 @@ struct RecoveryConfig {
   double confidence = 0.99;          // One-sided two-proportion z-test.
 };
 
+// Several gateways sharing state through etcd (R9); no endpoints: one gateway on its own.
+struct ClusterConfig {
+  std::vector<std::string> etcd;  // http://host:port of the etcd members.
+  std::string prefix = "/deepwatch";
+  std::string name;  // This instance; default: hostname:admin-port.
+  Duration lease_ttl = std::chrono::seconds(10);
+  Duration poll = std::chrono::milliseconds(200);
+  bool enabled() const { return !etcd.empty(); }
+};
+
 struct ControlConfig {
   bool enabled = true;
   std::vector<ProbeConfig> probes;
@@ -42,6 +52,7 @@ struct ControlConfig {
   // The period of the rollups the weekly report reads (R6): one minute in production; tests and
   // short demos shorten it.
   Duration history_interval = std::chrono::minutes(1);
+  ClusterConfig cluster;
 };
 
 StatusOr<ControlConfig> parseControlConfig(const YAML::Node& node, const std::string& file);

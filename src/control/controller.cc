@@ -135,9 +135,8 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
   controller->prober_ = std::make_unique<Prober>(gateway.controlContext(),
                                                  controller->config_.probes, std::move(cases));
   DW_ASSIGN_OR_RETURN(auto history, store::MetricsHistory::open(gateway.database()));
-  controller->history_ =
-      std::make_unique<HistoryRecorder>(gateway, *controller->prober_, std::move(history),
-                                        controller->config_.history_interval);
+  controller->history_ = std::make_unique<HistoryRecorder>(
+      gateway, *controller->prober_, std::move(history), controller->config_.history_interval);
   DW_ASSIGN_OR_RETURN(controller->reports_, ReportScheduler::create(gateway));
   Controller* self = controller.get();
   controller->experiments_ = std::make_unique<Experiments>(
@@ -147,6 +146,9 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
                    ? "a rollout of '" + model + "' is in progress"
                    : "";
       });
+  if (controller->config_.cluster.enabled()) {
+    controller->cluster_ = std::make_unique<Cluster>(gateway, controller->config_.cluster);
+  }
   controller->reports_->setExperimentSource([self](int64_t from_ms, int64_t to_ms) {
     return self->experiments_->forReport(from_ms, to_ms);
   });
@@ -194,11 +196,19 @@ void Controller::attach() {
                          [this](const net::Request& r, const gateway::AdminCaller& c) {
                            return experiments_->handle(r, c.actor.empty() ? "admin" : c.actor);
                          });
+  if (cluster_) {
+    gateway_.addAdminRoute(
+        "/admin/v1/cluster",
+        [this](const net::Request&, const gateway::AdminCaller&) { return cluster_->handle(); });
+  }
   gateway_.addMetricsSource([this](observe::ExpositionWriter& w) { writeMetrics(w); });
 }
 
 void Controller::start() {
   started_ = true;
+  if (cluster_) {
+    cluster_->start();
+  }
   supervisor_->setListener([this](const ManagedProcess& process, bool died) {
     if (died) {
       auto pending = std::make_unique<PendingRestart>();
@@ -404,7 +414,12 @@ void Controller::tick(std::chrono::system_clock::time_point now) {
     start();
   }
   history_->tick(now);  // R6: the rollups the weekly report reads.
-  reports_->tick(now);  // R6: the weekly report, on Mondays.
+  // Several gateways (R9): each supervises its own processes; the fleet's maintenance is the
+  // elected leader's alone.
+  const bool leading = cluster_ == nullptr || cluster_->leader();
+  if (leading) {
+    reports_->tick(now);  // R6: the weekly report, on Mondays.
+  }
   {
     std::lock_guard lock(metrics_mutex_);
     accuracy_.clear();
@@ -418,6 +433,9 @@ void Controller::tick(std::chrono::system_clock::time_point now) {
     }
   }
   checkRestarts();
+  if (!leading) {
+    return;
+  }
   checkStandby();
   checkAccuracy();
   for (auto& [model, rollout] : rollouts_) {

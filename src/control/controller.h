@@ -23,6 +23,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "control/autoscaler.h"
+#include "control/cluster.h"
 #include "control/control_config.h"
 #include "control/experiments.h"
 #include "control/history_recorder.h"
@@ -105,6 +106,7 @@ class Controller {
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<Prober> prober_;
   std::unique_ptr<Experiments> experiments_;  // R6 A/B experiments.
+  std::unique_ptr<Cluster> cluster_;          // R9 several gateways; null on its own.
   std::unique_ptr<HistoryRecorder> history_;  // R6 rollups for the weekly report.
   std::unique_ptr<ReportScheduler> reports_;  // R6 the weekly report.
   std::optional<store::ControlStore> store_;

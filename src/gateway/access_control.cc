@@ -118,6 +118,9 @@ AdminPermission permissionFor(const net::Request& request, bool public_metrics) 
   if (kind == "baselines") {
     return rbac("baselines", post ? "create" : put ? "update" : "get", name);
   }
+  if (kind == "cluster" && get) {
+    return rbac("cluster", "get");
+  }
   if (kind == "keys" || kind == "roles" || kind == "rolebindings" || kind == "versions" ||
       kind == "events" || kind == "alerts" || kind == "audit" || kind == "experiments" ||
       kind == "reports" || kind == "privacy") {

@@ -218,11 +218,16 @@ Status Gateway::reload() {
   return onControl([&] { return applyConfig(std::move(loaded).value()); });
 }
 
-Status Gateway::mutate(const std::function<Status(GatewayConfig&)>& edit) {
+Status Gateway::mutate(const std::function<Status(GatewayConfig&)>& edit, bool notify) {
   GatewayConfig next = config_;
   DW_RETURN_IF_ERROR(edit(next));
   config_ = std::move(next);
   routes_.publish(registry_.build(config_));
+  if (notify) {
+    for (const auto& hook : routes_hooks_) {
+      hook(config_);
+    }
+  }
   return okStatus();
 }
 
@@ -310,6 +315,9 @@ Status Gateway::setWeights(const std::string& model_name, std::string_view body,
   config_ = std::move(next);
   routes_.publish(registry_.build(config_));
   weight_changes_.fetch_add(1);
+  for (const auto& hook : routes_hooks_) {
+    hook(config_);
+  }
   DW_LOG_INFO("weights of model {} changed through the admin API", model_name);
   *result = modelsJson();
   return okStatus();

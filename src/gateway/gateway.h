@@ -66,7 +66,13 @@ class Gateway {
   }
   // Control thread: edits the running configuration (weights, tracks, the replicas of launched
   // versions) and publishes a new routing snapshot at once.
-  Status mutate(const std::function<Status(GatewayConfig&)>& edit);
+  // `notify` false: a change that came from elsewhere (another gateway), not sent on.
+  Status mutate(const std::function<Status(GatewayConfig&)>& edit, bool notify = true);
+  // Called on the control thread after every local change of the routes (mutate, the weights
+  // API), with the new configuration: how a cluster shares them (control/cluster).
+  void addRoutesHook(std::function<void(const GatewayConfig&)> hook) {
+    routes_hooks_.push_back(std::move(hook));
+  }
   // Applied to a reloaded file before it replaces the running configuration, so that state the
   // control plane owns (launched replicas, rollout weights) survives SIGHUP. Control thread.
   void addReloadHook(
@@ -141,6 +147,7 @@ class Gateway {
   std::optional<security::PrivacyLedger> ledger_;  // Control thread.
   std::unique_ptr<net::HttpServer> api_;
   std::unique_ptr<net::HttpServer> admin_;
+  std::vector<std::function<void(const GatewayConfig&)>> routes_hooks_;
   std::unique_ptr<Feedback> feedback_;           // Shared by the workers' proxies.
   std::vector<std::unique_ptr<Proxy>> proxies_;  // One per API worker.
   asio::io_context control_io_;

@@ -124,8 +124,8 @@ Duration remaining(Clock::time_point deadline, Duration op_timeout) {
 
 Proxy::Proxy(const SnapshotSlot<RoutingTable>& routes,
              const SnapshotSlot<security::AccessPolicy>& access, net::Watchdog& watchdog,
-             int workers, uint64_t seed, const observe::LabelExtractor& labels,
-             Feedback& feedback, int worker)
+             int workers, uint64_t seed, const observe::LabelExtractor& labels, Feedback& feedback,
+             int worker)
     : routes_(routes),
       access_(access),
       watchdog_(watchdog),
@@ -306,12 +306,15 @@ asio::awaitable<void> Proxy::handleFeedback(net::Exchange& exchange,
         "invalid_request_error", "request_id", "request_not_found", id, 0);
     co_return;
   }
+  // Who may use a model may rate its answers; so may a key granted feedback/create (R7).
   if (principal != nullptr &&
-      !policy->allowed(*principal, {security::kApiGroup, "models", "infer", model->config.name})) {
-    co_await localReply(
-        exchange, 403, LocalReply::kForbidden,
-        fmt::format("This key may not use the model '{}'.", model->config.name.substr(0, 200)),
-        "permission_error", "model", "model_not_permitted", id, 0);
+      !policy->allowed(*principal, {security::kApiGroup, "models", "infer", model->config.name}) &&
+      !policy->allowed(*principal,
+                       {security::kApiGroup, "feedback", "create", model->config.name})) {
+    co_await localReply(exchange, 403, LocalReply::kForbidden,
+                        fmt::format("This key may not rate answers of the model '{}'.",
+                                    model->config.name.substr(0, 200)),
+                        "permission_error", "model", "model_not_permitted", id, 0);
     co_return;
   }
   if (feedback_.take(input->request_id) != series) {

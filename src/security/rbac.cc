@@ -42,9 +42,9 @@ Rule rule(std::vector<std::string> resources, std::vector<std::string> verbs) {
 }  // namespace
 
 std::vector<Role> Rbac::builtinRoles() {
-  const std::vector<std::string> fleet = {"models",   "versions",    "rollouts",  "events",
-                                          "settings", "alerts",      "baselines", "config",
-                                          "audit",    "experiments", "reports",   "privacy"};
+  const std::vector<std::string> fleet = {
+      "models", "versions", "rollouts",    "events",  "settings", "alerts", "baselines",
+      "config", "audit",    "experiments", "reports", "privacy",  "cluster"};
   std::vector<Role> roles;
   roles.push_back({"admin", {Rule{{"*"}, {"*"}, {"*"}, {}}}, true});
   std::vector<Rule> operate = {

@@ -275,5 +275,40 @@ TEST(ControlConfigTest, RejectsEnabledThatIsNotABoolean) {
               HasSubstr("test.yaml:8:12: control.enabled: must be true or false"));
 }
 
+TEST(ClusterConfigTest, ReadsTheEtcdEndpointsAndDefaults) {
+  auto config = parse(
+      "control:\n"
+      "  history_interval: 5s\n"
+      "  cluster:\n"
+      "    etcd: [http://127.0.0.1:2379, http://127.0.0.1:22379]\n"
+      "    name: gw-a\n"
+      "    lease_ttl: 5s\n");
+  ASSERT_TRUE(config.ok()) << config.status().toString();
+  EXPECT_TRUE(config->cluster.enabled());
+  EXPECT_THAT(config->cluster.etcd, ElementsAre("http://127.0.0.1:2379", "http://127.0.0.1:22379"));
+  EXPECT_EQ(config->cluster.name, "gw-a");
+  EXPECT_EQ(config->cluster.prefix, "/deepwatch");
+  EXPECT_EQ(config->cluster.lease_ttl, seconds(5));
+  EXPECT_EQ(config->cluster.poll, milliseconds(200));
+  EXPECT_EQ(config->history_interval, seconds(5));
+  auto alone = parse("control:\n  enabled: true\n");
+  ASSERT_TRUE(alone.ok());
+  EXPECT_FALSE(alone->cluster.enabled());
+}
+
+TEST(ClusterConfigTest, RefusesBadEndpointsPrefixAndTtl) {
+  EXPECT_THAT(parse("control:\n  cluster:\n    etcd: [127.0.0.1:2379]\n").status().message(),
+              HasSubstr("test.yaml:9:11: control.cluster.etcd: etcd endpoints must be http://"));
+  EXPECT_THAT(
+      parse("control:\n  cluster:\n    etcd: [http://a:1]\n    prefix: dw/\n").status().message(),
+      HasSubstr("control.cluster.prefix"));
+  EXPECT_THAT(
+      parse("control:\n  cluster:\n    etcd: [http://a:1]\n    lease_ttl: 1s\n").status().message(),
+      HasSubstr("at least 2s"));
+  EXPECT_THAT(
+      parse("control:\n  cluster:\n    etcd: [http://a:1]\n    ttl: 5s\n").status().message(),
+      HasSubstr("ttl"));
+}
+
 }  // namespace
 }  // namespace dw::control
