@@ -18,6 +18,7 @@
 #include "gateway/access_control.h"
 #include "gateway/audit_trail.h"
 #include "gateway/config.h"
+#include "gateway/dashboard.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
 #include "gateway/resource_scraper.h"
@@ -136,6 +137,7 @@ class Gateway {
   std::optional<security::PrivacyLedger> ledger_;  // Control thread.
   std::unique_ptr<net::HttpServer> api_;
   std::unique_ptr<net::HttpServer> admin_;
+  Dashboard dashboard_;  // Loaded in init(); immutable after, read by the admin worker.
   std::vector<std::unique_ptr<Proxy>> proxies_;  // One per API worker.
   asio::io_context control_io_;
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_work_;
