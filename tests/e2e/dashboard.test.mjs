@@ -22,6 +22,7 @@ let models = [];
 let gateway;
 let browser;
 const keys = {};
+const keyIds = {};
 let traffic = null;
 let stopTraffic = false;
 
@@ -95,6 +96,7 @@ before(async () => {
     const r = await admin('POST', '/admin/v1/keys', { name: `${user}-key`, user, roles: [role] });
     assert.equal(r.status, 200, r.text);
     keys[role] = r.json.key;
+    keyIds[role] = r.json.id;
   }
   traffic = drive(keys.client);
   // v2 becomes the stable version by a direct deploy, so that a rollback has somewhere to go.
@@ -236,7 +238,7 @@ test('an operator signs in, sees live charts, rolls back from the page and finds
   await page.context().close();
 });
 
-test('a viewer sees the fleet without any action, and the server refuses the action anyway', { skip, timeout: 60000 }, async () => {
+test('a viewer sees the fleet without any action, the server refuses the action anyway, and revoking the key signs the page out', { skip, timeout: 60000 }, async () => {
   const whoami = await admin('GET', '/admin/v1/whoami', undefined, keys.viewer);
   assert.equal(whoami.json.can['models.rollback'], false);
   assert.equal(whoami.json.can_model.fortune.rollback, false);
@@ -255,6 +257,10 @@ test('a viewer sees the fleet without any action, and the server refuses the act
   assert.equal(await page.locator('button[data-action]').count(), 0);
   const refused = await admin('POST', '/admin/v1/rollback', { model: 'fortune', reason: 'not allowed' }, keys.viewer);
   assert.equal(refused.status, 403);
+  // A revoked key signs the page out at its next poll, and the key leaves the tab.
+  assert.equal((await admin('DELETE', `/admin/v1/keys/${keyIds.viewer}`)).status, 200);
+  await page.waitForSelector('#login:not([hidden])', { timeout: 10000 });
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('deepwatch.key')), null);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -37,7 +37,8 @@ export async function call(method, path, body, { key = storedKey(), signal } = {
   } catch {
     // /metrics and plain-text errors.
   }
-  if (response.status === 401 && key === storedKey()) onUnauthorized();
+  // Only a key that was accepted before and is refused now signs the page out.
+  if (response.status === 401 && key && key === storedKey()) onUnauthorized();
   return { status: response.status, ok: response.ok, json, text };
 }
 
