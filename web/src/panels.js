@@ -46,6 +46,7 @@ export function renderFleet(target, data, app) {
         class: 'danger',
         text: t('action.rollback'),
         disabled: busy || !stable,
+        title: busy ? t('action.rollback_busy') : undefined,
         data: { action: 'rollback', model },
         on: { click: () => app.rollback(model, stable?.version, versions) },
       }));
