@@ -8,6 +8,7 @@
 
 #include "base/duration.h"
 #include "base/log.h"
+#include "gateway/dashboard.h"
 #include "net/json_error.h"
 #include "security/api_keys.h"
 
@@ -71,6 +72,13 @@ AdminPermission permissionFor(const net::Request& request, bool public_metrics) 
     p.kind = Kind::kPublic;
     return p;
   }
+  if (Dashboard::handles(path)) {
+    // The dashboard's static files hold no data (R6): the page reads everything through the
+    // admin API with the viewer's own key. Other methods are answered 405 there.
+    p.kind = Kind::kPublic;
+    p.mutating = false;
+    return p;
+  }
   if (path == "/metrics") {
     if (public_metrics && get) {
       p.kind = Kind::kPublic;
@@ -132,6 +140,80 @@ AdminPermission permissionFor(const net::Request& request, bool public_metrics) 
     return rbac(std::string(kind), verb, name);
   }
   return rbac("unknown", std::string(request.method_string()));
+}
+
+namespace {
+
+// May `who` send this request? The decision handleAdmin makes, without sending it.
+bool mayRequest(const security::AccessPolicy& policy, const security::Principal& who,
+                bool public_metrics, http::verb method, std::string_view target,
+                std::string body = "") {
+  net::Request request{method, target, 11};
+  request.body() = std::move(body);
+  const AdminPermission need = permissionFor(request, public_metrics);
+  if (!policy.enabled() || need.kind != AdminPermission::Kind::kRbac) {
+    return true;  // Public, or any authenticated caller (whoami is only asked by one).
+  }
+  return policy.rbac().allowed(who, {security::kApiGroup, need.resource, need.verb, need.name});
+}
+
+}  // namespace
+
+CallerAbilities callerAbilities(const security::AccessPolicy& policy,
+                                const security::Principal& who,
+                                const std::vector<std::string>& models, bool public_metrics) {
+  using V = http::verb;
+  struct Action {
+    const char* name;
+    V method;
+    const char* target;
+  };
+  // The admin calls the dashboard makes: its panels' reads and the buttons it may show.
+  static constexpr Action kActions[] = {
+      {"metrics.get", V::get, "/metrics"},
+      {"alerts.list", V::get, "/admin/v1/alerts"},
+      {"versions.list", V::get, "/admin/v1/versions"},
+      {"rollouts.list", V::get, "/admin/v1/rollouts"},
+      {"events.list", V::get, "/admin/v1/events"},
+      {"audit.list", V::get, "/admin/v1/audit"},
+      {"experiments.list", V::get, "/admin/v1/experiments"},
+      {"experiments.create", V::post, "/admin/v1/experiments"},
+      {"experiments.stop", V::post, "/admin/v1/experiments/*/stop"},
+      {"reports.list", V::get, "/admin/v1/reports"},
+      {"reports.create", V::post, "/admin/v1/reports"},
+      {"settings.get", V::get, "/admin/v1/settings"},
+      {"settings.tune", V::post, "/admin/v1/settings"},
+      {"keys.list", V::get, "/admin/v1/keys"},
+      {"config.reload", V::post, "/admin/v1/reload"},
+  };
+  CallerAbilities out;
+  for (const Action& a : kActions) {
+    out.can[a.name] = mayRequest(policy, who, public_metrics, a.method, a.target);
+  }
+  // Model actions name the model in the path or in the body, as the requests do.
+  static constexpr const char* kRolloutActions[] = {"promote", "pause", "resume", "abort"};
+  for (const std::string& model : models) {
+    auto& can = out.per_model[model];
+    const std::string body = json{{"model", model}}.dump();
+    can["deploy"] = mayRequest(policy, who, public_metrics, V::post, "/admin/v1/rollouts", body);
+    can["rollback"] = mayRequest(policy, who, public_metrics, V::post, "/admin/v1/rollback", body);
+    can["scale"] = mayRequest(policy, who, public_metrics, V::post, "/admin/v1/scale", body);
+    can["weights"] = mayRequest(policy, who, public_metrics, V::put,
+                                fmt::format("/admin/v1/models/{}/weights", model));
+    for (const char* action : kRolloutActions) {
+      can[action] = mayRequest(policy, who, public_metrics, V::post,
+                               fmt::format("/admin/v1/rollouts/{}/{}", model, action));
+    }
+  }
+  for (const char* action :
+       {"deploy", "rollback", "scale", "weights", "promote", "pause", "resume", "abort"}) {
+    bool everywhere = !models.empty();
+    for (const std::string& model : models) {
+      everywhere = everywhere && out.per_model[model][action];
+    }
+    out.can[fmt::format("models.{}", action)] = everywhere;
+  }
+  return out;
 }
 
 StatusOr<std::unique_ptr<AccessControl>> AccessControl::create(
@@ -201,7 +283,8 @@ security::Principal AccessControl::principalOf(const AdminCaller& caller) const 
 }
 
 std::optional<AccessControl::Reply> AccessControl::handle(const net::Request& request,
-                                                          const AdminCaller& caller) {
+                                                          const AdminCaller& caller,
+                                                          const std::vector<std::string>& models) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   const http::verb method = request.method();
@@ -213,10 +296,14 @@ std::optional<AccessControl::Reply> AccessControl::handle(const net::Request& re
     for (const security::Role* r : policy->rbac().rolesOf(principalOf(caller))) {
       roles.push_back(r->name);
     }
+    const CallerAbilities abilities =
+        callerAbilities(*policy, principalOf(caller), models, config_.public_metrics);
     return Reply{200, json{{"user", caller.actor},
                            {"groups", caller.groups},
                            {"roles", roles},
-                           {"authentication", policy->enabled()}}
+                           {"authentication", policy->enabled()},
+                           {"can", abilities.can},
+                           {"can_model", abilities.per_model}}
                           .dump()};
   }
   if (kind == "keys") {

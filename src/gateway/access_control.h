@@ -7,9 +7,11 @@
 // permissionFor() are thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "gateway/snapshot.h"
@@ -40,6 +42,20 @@ struct AdminPermission {
 
 AdminPermission permissionFor(const net::Request& request, bool public_metrics);
 
+// What the dashboard may offer a caller (GET /admin/v1/whoami's "can"): for each admin action it
+// shows, whether the caller may do it, decided by the same permissionFor() and RBAC as the
+// request itself would be. It only hides what the caller could not use; every call is still
+// checked when it comes.
+struct CallerAbilities {
+  // "audit.list", "reports.create", ... and "models.rollback" (true when allowed on every model).
+  std::map<std::string, bool> can;
+  // model -> "rollback", "promote", "pause", "resume", "abort", "deploy", "scale", "weights".
+  std::map<std::string, std::map<std::string, bool>> per_model;
+};
+CallerAbilities callerAbilities(const security::AccessPolicy& policy,
+                                const security::Principal& who,
+                                const std::vector<std::string>& models, bool public_metrics);
+
 class AccessControl {
  public:
   // Publishes the security snapshot into `slot` (the gateway's; the API workers read it).
@@ -53,8 +69,10 @@ class AccessControl {
     int status = 200;
     std::string body;
   };
-  // /admin/v1/keys, /admin/v1/roles, /admin/v1/rolebindings, /admin/v1/whoami. Control thread.
-  std::optional<Reply> handle(const net::Request& request, const AdminCaller& caller);
+  // /admin/v1/keys, /admin/v1/roles, /admin/v1/rolebindings, /admin/v1/whoami (whose "can" and
+  // "can_model" cover `models`, the configured model names). Control thread.
+  std::optional<Reply> handle(const net::Request& request, const AdminCaller& caller,
+                              const std::vector<std::string>& models = {});
 
   // Reapplies the configuration's roles and bindings (after a reload). Control thread.
   Status reconfigure(const security::SecurityConfig& config);

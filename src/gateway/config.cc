@@ -66,10 +66,15 @@ Status parseUrl(const YamlPlace& place, const YAML::Node& node, const std::strin
   return okStatus();
 }
 
-Status parseListener(YamlMap& parent, std::string_view key, ListenerConfig* out) {
+// `dashboard_dir` is read for the admin listener only (nullptr for the API listener).
+Status parseListener(YamlMap& parent, std::string_view key, ListenerConfig* out,
+                     std::string* dashboard_dir = nullptr) {
   YAML::Node node = parent.get(key);
   DW_ASSIGN_OR_RETURN(YamlMap map, YamlMap::make(node, parent.placeOf(key)));
   DW_RETURN_IF_ERROR(map.string("host", &out->host));
+  if (dashboard_dir != nullptr) {
+    DW_RETURN_IF_ERROR(map.string("dashboard_dir", dashboard_dir));
+  }
   int64_t port = out->port;
   DW_RETURN_IF_ERROR(map.integer("port", 0, 65535, &port));
   out->port = static_cast<uint16_t>(port);
@@ -354,7 +359,7 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
     DW_ASSIGN_OR_RETURN(YamlMap listeners,
                         YamlMap::make(map.get("listeners"), map.placeOf("listeners")));
     DW_RETURN_IF_ERROR(parseListener(listeners, "api", &config.api));
-    DW_RETURN_IF_ERROR(parseListener(listeners, "admin", &config.admin));
+    DW_RETURN_IF_ERROR(parseListener(listeners, "admin", &config.admin, &config.dashboard_dir));
     DW_RETURN_IF_ERROR(listeners.finish());
   } else {
     map.get("listeners");

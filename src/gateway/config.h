@@ -127,6 +127,9 @@ struct GatewayConfig {
   std::string file;
   ListenerConfig api{"127.0.0.1", 8080};
   ListenerConfig admin{"127.0.0.1", 9090};
+  // `listeners.admin.dashboard_dir`: the web dashboard's files (R6), read once at start. Empty:
+  // the `web` directory next to the executable (where the build puts it).
+  std::string dashboard_dir;
   int workers = 0;  // 0: one per core.
   Duration drain_timeout = seconds(30);
   LimitsConfig limits;

@@ -59,6 +59,7 @@ Status Gateway::init() {
   DW_ASSIGN_OR_RETURN(admin_, net::HttpServer::create(admin, [this](net::Exchange& exchange) {
                         return handleAdmin(exchange);
                       }));
+  dashboard_ = Dashboard::load(config_.dashboard_dir);
   DW_ASSIGN_OR_RETURN(labels_, observe::LabelExtractor::create(config_.observe.labels));
   const uint64_t seed =
       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -847,6 +848,9 @@ asio::awaitable<void> Gateway::dispatchAdmin(net::Exchange& exchange, const Admi
     const auto format = observe::negotiateFormat(request[http::field::accept]);
     co_await net::respondText(exchange, http::status::ok, observe::contentType(format),
                               renderMetrics(format));
+  } else if (Dashboard::handles(path)) {
+    // R6: the web dashboard's static files (public; all its data comes from the admin API).
+    co_await exchange.respond(dashboard_.respond(request));
   } else if (path == "/admin/v1/models" && is_get) {
     co_await net::respondText(exchange, http::status::ok, kJson, modelsJson());
   } else if (path.starts_with("/admin/v1/models/") && path.ends_with("/weights") &&
@@ -871,7 +875,13 @@ asio::awaitable<void> Gateway::dispatchAdmin(net::Exchange& exchange, const Admi
     co_await net::respondText(exchange, http::status::ok, kJson, auditJson(request));
   } else if (path == "/admin/v1/whoami" || path.starts_with("/admin/v1/keys") ||
              path.starts_with("/admin/v1/roles") || path.starts_with("/admin/v1/rolebindings")) {
-    auto reply = onControl([&] { return access_->handle(request, caller); });
+    auto reply = onControl([&] {
+      std::vector<std::string> models;
+      for (const ModelConfig& m : config_.models) {
+        models.push_back(m.name);
+      }
+      return access_->handle(request, caller, models);
+    });
     if (!reply) {
       reply = AccessControl::Reply{
           404,

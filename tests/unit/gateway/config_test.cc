@@ -140,6 +140,17 @@ TEST(GatewayConfigTest, TrackDefaultsWeightAndUpstreamModelOverrides) {
   EXPECT_EQ(model.versions[2].replicas[1].port, 8104);
 }
 
+TEST(GatewayConfigTest, TheDashboardDirectoryIsAnAdminListenerKey) {
+  EXPECT_EQ(parsed(kMinimal).dashboard_dir, "");
+  const GatewayConfig config =
+      parsed("listeners:\n  admin: {port: 9191, dashboard_dir: /srv/deepwatch/web}\n" +
+             std::string(kMinimal));
+  EXPECT_EQ(config.dashboard_dir, "/srv/deepwatch/web");
+  EXPECT_EQ(config.admin.port, 9191);
+  EXPECT_THAT(errorOf("listeners:\n  api: {dashboard_dir: web}\n" + std::string(kMinimal)),
+              HasSubstr("listeners.api.dashboard_dir: unknown key"));
+}
+
 TEST(GatewayConfigTest, TrackNamesRoundTrip) {
   EXPECT_EQ(trackName(Track::kStable), "stable");
   EXPECT_EQ(trackName(Track::kCanary), "canary");
