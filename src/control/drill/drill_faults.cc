@@ -298,6 +298,9 @@ void DrillRun::degradedQuality(FaultResult& result) {
     (void)deployment_.fault(r.url, {{"clear", true}});
   }
   note("restore", name, "quality restored on " + original);
+  // Its recent probes must be good ones again before it takes the traffic back, or L3 would
+  // judge it on the degraded ones and roll it back once more.
+  sleepPolling(options_.short_drill ? 4 : 20);
   auto now_stable = stable();
   if (now_stable && now_stable->version != original) {
     Status s = deployment_.rollback(options_.model, original,

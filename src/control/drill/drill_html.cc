@@ -200,13 +200,14 @@ std::string renderDrillHtml(const DrillReport& r) {
     }
     html += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td>"
-        "<td>{}<br><span class=\"muted\">{}</span></td><td>{} of {}</td><td>{:.3f}%</td>"
+        "<td>{}<br><span class=\"muted\">{}</span></td><td>{} of {}{}</td><td>{:.3f}%</td>"
         "<td>{}</td></tr>\n",
         escapeHtml(spec.title), escapeHtml(f.target), seconds(f.detect_s),
         escapeHtml(f.detected_by.empty() ? std::string(spec.detected_by) : f.detected_by),
         seconds(f.recover_s),
         escapeHtml(f.recovered_by.empty() ? std::string(spec.recovered_by) : f.recovered_by),
-        f.requests.failed, f.requests.requests, f.requests.availability() * 100, notes);
+        f.requests.failed, f.requests.requests, escapeHtml(errorSummary(f.requests)),
+        f.requests.availability() * 100, notes);
   }
   html += "</table>\n";
 

@@ -43,6 +43,14 @@ std::string isoTime(int64_t ms) {
 
 }  // namespace
 
+std::string errorSummary(const WindowStats& stats) {
+  std::string out;
+  for (const auto& [why, count] : stats.errors) {
+    out += fmt::format("{}{}: {}", out.empty() ? " (" : ", ", why, count);
+  }
+  return out.empty() ? out : out + ")";
+}
+
 void evaluateBudgets(DrillReport& report) {
   report.checks.clear();
   double recovered_sum = 0;
@@ -100,8 +108,8 @@ void evaluateBudgets(DrillReport& report) {
   availability.requirement = "R10: availability 99.95% (2xx answers of all client requests)";
   if (report.requests.requests > 0) {
     availability.measured = report.requests.availability();
-    availability.note =
-        fmt::format("{} of {} requests failed", report.requests.failed, report.requests.requests);
+    availability.note = fmt::format("{} of {} requests failed{}", report.requests.failed,
+                                    report.requests.requests, errorSummary(report.requests));
   } else {
     availability.note = "no request was sent";
   }
@@ -142,6 +150,7 @@ json toJson(const DrillReport& report) {
                   {"waited_seconds", f.waited_s},
                   {"requests", f.requests.requests},
                   {"requests_failed", f.requests.failed},
+                  {"errors", f.requests.errors},
                   {"availability", f.requests.availability()},
                   {"notes", f.notes}};
     faults.push_back(std::move(fault));
@@ -176,6 +185,7 @@ json toJson(const DrillReport& report) {
           {"duration_seconds", report.duration_s},
           {"requests", report.requests.requests},
           {"requests_failed", report.requests.failed},
+          {"errors", report.requests.errors},
           {"availability", report.requests.availability()},
           {"passed", report.passed},
           {"checks", std::move(checks)},

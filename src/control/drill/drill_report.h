@@ -81,4 +81,7 @@ void evaluateBudgets(DrillReport& report);
 
 nlohmann::ordered_json toJson(const DrillReport& report);
 
+// " (503: 3, reset: 1)", or empty when nothing failed.
+std::string errorSummary(const WindowStats& stats);
+
 }  // namespace dw::control::drill

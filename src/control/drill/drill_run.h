@@ -51,8 +51,10 @@ class DrillRun {
                                    const std::function<bool(const ControlEvent&)>& accept = {});
   // The first alert of one of `rules` that fired (or escalated) for the model since `since_ms`.
   const AlertEventView* alertFired(const std::set<std::string>& rules, int64_t since_ms);
-  // Whether an alert of one of `rules` (any, when empty) is firing for the model now.
-  bool alertActive(const std::set<std::string>& rules);
+  // Whether an alert of one of `rules` (any, when empty) is firing for the model now; with
+  // `new_only`, alerts that already fired when the faults began do not count.
+  bool alertActive(const std::set<std::string>& rules, bool new_only = false);
+  std::set<std::string> firingAlerts();  // Keys (rule and labels) of the model's alerts.
   // The time a fault may take to be detected and recovered before the drill gives up on it.
   double waitFor(const FaultSpec& spec) const;
   // Waits until `done()` or `limit` seconds after `from`, polling the deployment.
@@ -75,6 +77,7 @@ class DrillRun {
   DrillReport report_;
   int64_t start_ms_ = 0;
   std::string api_key_;
+  std::set<std::string> chronic_alerts_;  // Firing before the first fault (not the drill's).
   std::vector<std::string> normal_bodies_;
   std::vector<std::string> drift_bodies_;
   std::unique_ptr<LoadGenerator> load_;

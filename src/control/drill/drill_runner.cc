@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "control/drill/drill_run.h"
+#include "net/http_client.h"
 
 namespace dw::control::drill {
 
@@ -159,15 +160,26 @@ const AlertEventView* DrillRun::alertFired(const std::set<std::string>& rules, i
   return nullptr;
 }
 
-bool DrillRun::alertActive(const std::set<std::string>& rules) {
+std::set<std::string> DrillRun::firingAlerts() {
+  std::set<std::string> keys;
   auto active = deployment_.activeAlerts();
   if (!active.ok()) {
-    return false;
+    return keys;
   }
   for (const json& a : *active) {
     const json labels = a.value("labels", json::object());
-    const bool for_model = !labels.contains("model") || labels["model"] == options_.model;
-    if (for_model && (rules.empty() || rules.count(a.value("rule", "")) != 0)) {
+    if (!labels.contains("model") || labels["model"] == options_.model) {
+      keys.insert(a.value("rule", "") + " " + labels.dump());
+    }
+  }
+  return keys;
+}
+
+bool DrillRun::alertActive(const std::set<std::string>& rules, bool new_only) {
+  for (const std::string& key : firingAlerts()) {
+    const std::string rule = key.substr(0, key.find(' '));
+    if ((rules.empty() || rules.count(rule) != 0) &&
+        (!new_only || chronic_alerts_.count(key) == 0)) {
       return true;
     }
   }
@@ -200,7 +212,7 @@ void DrillRun::startLoad() {
   load_started_ = now();
   const double offset = load_started_;
   load.on_result = [this, offset](const RequestResult& r) {
-    requests_.add({offset + r.started, r.seconds, r.status >= 200 && r.status < 300});
+    requests_.add({offset + r.started, r.seconds, r.status >= 200 && r.status < 300, r.error});
   };
   load_ = std::make_unique<LoadGenerator>(std::move(load));
   load_thread_ = std::thread([this] {
@@ -239,6 +251,18 @@ Status DrillRun::prepare() {
     auto key = deployment_.createClientKey();
     if (key.ok()) {
       api_key_ = *key;
+      // A new key is known to the request path after the next publication of the access
+      // snapshot: until then the traffic would be refused (401), which is not the deployment's
+      // availability.
+      const double asked = now();
+      while (now() < asked + 10) {
+        auto answer = net::httpCall("GET", options_.gateway + "/v1/models", "",
+                                    std::chrono::seconds(5), api_key_);
+        if (answer.ok() && answer->status == 200) {
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
     } else {
       note("note", "", "no client key (" + key.status().message() + "): traffic without one");
     }
@@ -262,7 +286,7 @@ void DrillRun::settle(const std::string& after) {
         return false;
       }
     }
-    whole = requests_.restoredAt(started, 3, now() - 1).has_value() && !alertActive({});
+    whole = requests_.restoredAt(started, 3, now() - 1).has_value() && !alertActive({}, true);
     return whole;
   });
   if (!whole) {
@@ -301,6 +325,10 @@ StatusOr<DrillReport> DrillRun::run() {
     // L3 needs the stable version's accuracy when it became stable, learnt from its probes.
     waitUntil(now(), options_.short_drill ? 30 : 120,
               [&] { return stable() && stable()->accuracy_when_stable.has_value(); });
+  }
+  chronic_alerts_ = firingAlerts();
+  for (const std::string& key : chronic_alerts_) {
+    note("note", "", "already firing before the faults (ignored when settling): " + key);
   }
   for (size_t i = 0; i < options_.faults.size(); ++i) {
     FaultResult result;

@@ -37,6 +37,7 @@ WindowStats RequestLog::window(double from, double to) const {
       latencies.push_back(s.seconds);
     } else {
       ++stats.failed;
+      ++stats.errors[s.error.empty() ? "failed" : s.error];
     }
   }
   stats.p99 = p99Of(latencies);
@@ -53,24 +54,18 @@ std::optional<double> RequestLog::restoredAt(double from, double clean_s, double
       }
     }
   }
-  std::sort(after.begin(), after.end(),
-            [](const RequestSample& a, const RequestSample& b) { return a.started < b.started; });
-  // Walk in start order; every failure moves the candidate to its end. The first candidate
-  // followed by `clean_s` of successful starts is the answer.
+  // The service is whole from the end of the last failure seen, once a request started after
+  // it succeeded and `clean_s` have passed without another failure.
   double candidate = from;
-  bool any_after_candidate = false;
   for (const RequestSample& s : after) {
-    if (s.started >= candidate + clean_s && any_after_candidate) {
-      return candidate;
-    }
     if (!s.ok) {
       candidate = std::max(candidate, s.started + s.seconds);
-      any_after_candidate = false;
-    } else if (s.started >= candidate) {
-      any_after_candidate = true;
     }
   }
-  if (any_after_candidate && now >= candidate + clean_s) {
+  const bool answered_after = std::any_of(after.begin(), after.end(), [&](const RequestSample& s) {
+    return s.ok && s.started >= candidate;
+  });
+  if (answered_after && now >= candidate + clean_s) {
     return candidate;
   }
   return std::nullopt;

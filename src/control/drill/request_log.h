@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace dw::control::drill {
@@ -18,12 +20,14 @@ struct RequestSample {
   double started = 0;  // Seconds since the drill began.
   double seconds = 0;  // Latency, or the time to the failure.
   bool ok = false;     // A 2xx answer.
+  std::string error;   // Why it failed: the HTTP status ("503"), "reset", "timeout"...
 };
 
 struct WindowStats {
   uint64_t requests = 0;
   uint64_t failed = 0;
   double p99 = 0;  // Of the answered requests' latency; 0 when there is none.
+  std::map<std::string, uint64_t> errors;  // Failed requests by why.
   double availability() const {
     return requests == 0 ? 1.0 : static_cast<double>(requests - failed) / requests;
   }
@@ -42,10 +46,10 @@ class RequestLog {
   // Requests that started in [from, to).
   WindowStats window(double from, double to) const;
 
-  // When the service was whole again after `from`: the end of the last failed request that
-  // started at or after `from`, provided at least `clean_s` seconds of requests that all
-  // succeeded follow it (and `now` is that far past it). `from` itself when nothing failed.
-  // Nothing while the clean stretch has not been seen yet.
+  // When the service was whole again after `from`, judged at `now`: the end of the last failed
+  // request that started in [from, now], provided a request started after it succeeded and
+  // `now` is at least `clean_s` past it. `from` itself when nothing failed. Nothing while that
+  // clean stretch has not been seen yet.
   std::optional<double> restoredAt(double from, double clean_s, double now) const;
 
   // When P99 latency of the requests started in a sliding window of `window_s` (stepped by one

@@ -7,6 +7,17 @@
 namespace dw::control::drill {
 namespace {
 
+WindowStats requests(uint64_t total, uint64_t failed) {
+  WindowStats w;
+  w.requests = total;
+  w.failed = failed;
+  w.p99 = 0.05;
+  if (failed > 0) {
+    w.errors["503"] = failed;
+  }
+  return w;
+}
+
 FaultResult ran(FaultKind kind, std::optional<double> detect, std::optional<double> recover) {
   FaultResult f;
   f.kind = kind;
@@ -16,14 +27,14 @@ FaultResult ran(FaultKind kind, std::optional<double> detect, std::optional<doub
   f.detect_s = detect;
   f.recover_s = recover;
   f.waited_s = 60;
-  f.requests = {300, 0, 0.05};
+  f.requests = requests(300, 0);
   return f;
 }
 
 DrillReport healthy() {
   DrillReport r;
   r.duration_s = 100;
-  r.requests = {100000, 10, 0.05};  // 99.99%.
+  r.requests = requests(100000, 10);  // 99.99%.
   r.faults.push_back(ran(FaultKind::kReplicaCrash, 0.3, 4.2));
   r.faults.push_back(ran(FaultKind::kPrimariesDown, 2.5, 3.0));
   r.faults.push_back(ran(FaultKind::kDegradedQuality, 15, 15));
@@ -87,11 +98,12 @@ TEST(DrillReportTest, NeverRecoveredFailsRecoveryAndMttrAndSaysHowLongItWaited) 
 
 TEST(DrillReportTest, AvailabilityUnder9995Fails) {
   DrillReport r = healthy();
-  r.requests = {10000, 6, 0.05};  // 99.94%.
+  r.requests = requests(10000, 6);  // 99.94%.
   evaluateBudgets(r);
   EXPECT_FALSE(check(r, "availability").passed);
+  EXPECT_EQ(check(r, "availability").note, "6 of 10000 requests failed (503: 6)");
   EXPECT_FALSE(r.passed);
-  r.requests = {10000, 5, 0.05};  // 99.95% exactly passes.
+  r.requests = requests(10000, 5);  // 99.95% exactly passes.
   evaluateBudgets(r);
   EXPECT_TRUE(check(r, "availability").passed);
 }
@@ -110,7 +122,7 @@ TEST(DrillReportTest, ASkippedFaultFailsItsRanCheck) {
 
 TEST(DrillReportTest, JsonHasEveryFaultCheckAndTimelineEvent) {
   DrillReport r = healthy();
-  r.timeline.push_back({10, "inject", "replica-crash", "POST /fault"});
+  r.timeline.push_back(TimelineEvent{10, "inject", "replica-crash", "POST /fault"});
   r.faults[1].recover_s.reset();
   evaluateBudgets(r);
   const auto j = toJson(r);
@@ -129,7 +141,8 @@ TEST(DrillReportTest, JsonHasEveryFaultCheckAndTimelineEvent) {
 
 TEST(DrillReportTest, HtmlShowsTheVerdictAndEscapesDeploymentText) {
   DrillReport r = healthy();
-  r.timeline.push_back({12, "control", "", "l1_restart fortune v1: <script>alert(1)</script>"});
+  r.timeline.push_back(
+      TimelineEvent{12, "control", "", "l1_restart fortune v1: <script>alert(1)</script>"});
   r.faults[0].recovered_by = "back & healthy";
   evaluateBudgets(r);
   const std::string html = renderDrillHtml(r);

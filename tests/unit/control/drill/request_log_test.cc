@@ -9,20 +9,22 @@ namespace {
 void steady(RequestLog& log, double from, double to, double latency,
             bool (*failing)(double) = nullptr) {
   for (double t = from; t < to; t += 0.1) {
-    log.add({t, latency, failing == nullptr || !failing(t)});
+    log.add({t, latency, failing == nullptr || !failing(t), ""});
   }
 }
 
 TEST(RequestLogTest, WindowCountsRequestsFailuresAndP99OfTheAnswered) {
   RequestLog log;
   for (int i = 0; i < 100; ++i) {
-    log.add({1.0 + i * 0.01, i == 99 ? 2.0 : 0.05, true});
+    log.add({1.0 + i * 0.01, i == 99 ? 2.0 : 0.05, true, ""});
   }
-  log.add({1.5, 0.001, false});
-  log.add({5.0, 0.05, false});  // Outside [1, 3).
+  log.add({1.5, 0.001, false, "503"});
+  log.add({5.0, 0.05, false, "reset"});  // Outside [1, 3).
   const WindowStats w = log.window(1, 3);
   EXPECT_EQ(w.requests, 101u);
   EXPECT_EQ(w.failed, 1u);
+  EXPECT_EQ(w.errors.at("503"), 1u);
+  EXPECT_EQ(w.errors.count("reset"), 0u);
   EXPECT_DOUBLE_EQ(w.p99, 0.05);  // The 99th of 100 answered requests, not the slowest one.
   EXPECT_NEAR(w.availability(), 100.0 / 101, 1e-12);
   EXPECT_DOUBLE_EQ(log.window(10, 20).availability(), 1.0);
@@ -68,9 +70,9 @@ TEST(RequestLogTest, LatencyBelowAtFindsTheFirstQuietWindow) {
 
 TEST(RequestLogTest, PerSecondSplitsAnsweredFromFailed) {
   RequestLog log;
-  log.add({0.2, 0.1, true});
-  log.add({0.7, 0.3, false});
-  log.add({2.5, 0.2, true});
+  log.add({0.2, 0.1, true, ""});
+  log.add({0.7, 0.3, false, "timeout"});
+  log.add({2.5, 0.2, true, ""});
   const auto seconds = log.perSecond(3);
   ASSERT_EQ(seconds.size(), 3u);
   EXPECT_EQ(seconds[0].ok, 1u);
