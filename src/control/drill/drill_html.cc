@@ -13,9 +13,9 @@ namespace {
 using report::escapeHtml;
 
 constexpr int kWidth = 960;
-constexpr int kLeft = 56;
+constexpr int kLeft = 112;
 constexpr int kRight = 16;
-constexpr int kBarsTop = 24;
+constexpr int kBarsTop = 36;
 constexpr int kBarsHeight = 150;
 constexpr int kLaneTop = kBarsTop + kBarsHeight + 28;
 constexpr int kLaneHeight = 22;
@@ -74,16 +74,18 @@ std::string timelineSvg(const DrillReport& r) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" "
       "aria-label=\"drill timeline\">\n",
       kWidth, height);
-  // Fault windows behind the bars.
+  // Fault windows behind the bars, their names on two alternating rows so they do not overlap.
+  int row = 0;
   for (const FaultResult& f : r.faults) {
     if (!f.ran) {
       continue;
     }
+    const int label_y = kBarsTop - 6 - 12 * (row++ % 2);
     svg += fmt::format(
         "<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"#fff3cd\"/>"
         "<text x=\"{:.1f}\" y=\"{}\">{}</text>\n",
         x(f.injected_at), kBarsTop, std::max(1.0, x(f.ended_at) - x(f.injected_at)), kBarsHeight,
-        x(f.injected_at) + 2, kBarsTop - 6, escapeHtml(specOf(f.kind).name));
+        x(f.injected_at) + 2, label_y, escapeHtml(specOf(f.kind).name));
   }
   const double bar = std::max(1.0, plot / total);
   for (size_t i = 0; i < r.seconds.size(); ++i) {
@@ -120,8 +122,7 @@ std::string timelineSvg(const DrillReport& r) {
   int lane = 0;
   for (const FaultResult& f : r.faults) {
     const int y = kLaneTop + kLaneHeight * lane++;
-    svg += fmt::format("<text x=\"4\" y=\"{}\">{}</text>", y + 14,
-                       escapeHtml(specOf(f.kind).name.substr(0, 9)));
+    svg += fmt::format("<text x=\"4\" y=\"{}\">{}</text>", y + 14, escapeHtml(specOf(f.kind).name));
     if (!f.ran) {
       svg += fmt::format("<text x=\"{}\" y=\"{}\" class=\"muted\">skipped</text>\n", kLeft, y + 14);
       continue;
