@@ -167,8 +167,11 @@ std::set<std::string> DrillRun::firingAlerts() {
     return keys;
   }
   for (const json& a : *active) {
-    const json labels = a.value("labels", json::object());
+    json labels = a.value("labels", json::object());
     if (!labels.contains("model") || labels["model"] == options_.model) {
+      // The same alert at another severity is the same alert (a chronic one that escalates or
+      // de-escalates is still not the drill's).
+      labels.erase("severity");
       keys.insert(a.value("rule", "") + " " + labels.dump());
     }
   }
