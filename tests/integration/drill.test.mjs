@@ -54,25 +54,30 @@ test('the short drill against the demo fleet writes an honest report, and its ex
     assert.equal(report.kind, 'deepwatch-drill');
     assert.equal(report.passed, r.code === 0, 'the exit status follows the verdict');
 
-    // Every fault ran, in the drill's order, with its window and detection measured.
+    // Every fault ran, in the drill's order, with its window and the clients' requests measured.
     assert.deepEqual(report.faults.map((f) => f.name), FAULTS);
     for (const f of report.faults) {
       assert.equal(f.ran, true, `${f.name}: ${f.skip_reason}`);
       assert.ok(f.ended_at > f.injected_at, f.name);
-      assert.equal(typeof f.detect_seconds, 'number', `${f.name} was not detected: ${JSON.stringify(f)}`);
       assert.ok(f.requests > 0, `${f.name}: no client request during the fault`);
     }
-    // The self-healing levels and the alert path recover by themselves (R5, R9); a slow replica
-    // is not ejected by this gateway, so its recovery may be missing: then the report must say so.
-    for (const name of ['replica-crash', 'primaries-down', 'degraded-quality', 'input-drift', 'sink-outage']) {
+    // The self-healing levels and the alert path are detected and recover by themselves (R5,
+    // R9). A slow replica is not ejected by this gateway, and least-outstanding routing may keep
+    // it out of the P99 for a while, so its detection and recovery may be missing: then the
+    // report must say so.
+    const RECOVERING = FAULTS.filter((name) => name !== 'replica-latency');
+    for (const name of RECOVERING) {
       const f = report.faults.find((x) => x.name === name);
+      assert.equal(typeof f.detect_seconds, 'number', `${name} was not detected: ${JSON.stringify(f)}`);
       assert.equal(typeof f.recover_seconds, 'number', `${name} did not recover: ${JSON.stringify(f)}`);
     }
     const latency = report.faults.find((x) => x.name === 'replica-latency');
-    if (latency.recover_seconds === null) {
-      const check = report.checks.find((c) => c.name === 'replica-latency.recover');
-      assert.equal(check.passed, false);
-      assert.match(check.note, /did not happen within/);
+    for (const measure of ['detect', 'recover']) {
+      if (latency[`${measure}_seconds`] === null) {
+        const check = report.checks.find((c) => c.name === `replica-latency.${measure}`);
+        assert.equal(check.passed, false);
+        assert.match(check.note, /did not happen within/);
+      }
     }
 
     // Each verdict agrees with its numbers, and the drill's verdict with all of them.

@@ -224,7 +224,13 @@ void DrillRun::replicaLatency(FaultResult& result) {
         return std::nullopt;
       },
       [&]() -> std::optional<double> {
-        auto at = requests_.latencyBelowAt(result.injected_at, window, 0.8, 5, now() - settle);
+        // Judged from the detection on: a quiet window before the fault took hold (the slow
+        // replica not picked yet) is not a recovery.
+        if (!result.detect_s) {
+          return std::nullopt;
+        }
+        auto at = requests_.latencyBelowAt(result.injected_at + *result.detect_s, window, 0.8, 5,
+                                           now() - settle);
         if (at) {
           result.recovered_by = fmt::format(
               "P99 of the client requests over {:.0f} s at or under 0.8 s with the fault in place",
@@ -235,7 +241,9 @@ void DrillRun::replicaLatency(FaultResult& result) {
   const WindowStats during = requests_.window(result.injected_at, now() - settle);
   result.notes.push_back(
       fmt::format("P99 of client requests while injected: {:.3f} s", during.p99));
-  if (!result.recover_s) {
+  if (!result.detect_s) {
+    result.notes.push_back("never detected, so no recovery was measured");
+  } else if (!result.recover_s) {
     result.notes.push_back(
         "the gateway kept sending requests to the slow replica: it ejects replicas on failures, "
         "not on latency");

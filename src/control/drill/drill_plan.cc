@@ -19,7 +19,8 @@ const std::vector<FaultSpec>& allFaults() {
        "the l2_takeover event and client requests succeeding again"},
       {FaultKind::kReplicaLatency, "replica-latency", "Latency on a replica", kDetectBudgetSeconds,
        kMttrBudgetSeconds, "R10: recovery within 2 minutes", "the LatencyP99High alert",
-       "P99 of the client requests over 10 s back under 0.8 s (R2.1) with the fault in place"},
+       "after the detection, P99 of the client requests over 10 s (5 s short) at or under 0.8 s "
+       "(R2.1) with the fault in place"},
       {FaultKind::kDegradedQuality, "degraded-quality", "Degraded quality of the stable version",
        kDetectBudgetSeconds, 120, "R5 L3: the stable version is rolled back within 120 s",
        "control event l3_rollback, or the LabelDrift or LowConfidenceRatioHigh alert",
