@@ -19,5 +19,6 @@ void addLoadCommand(CLI::App& app, Action* action);
 void addCtlCommand(CLI::App& app, Action* action);
 void addAuditCommand(CLI::App& app, Action* action);
 void addReportCommand(CLI::App& app, Action* action);
+void addDrillCommand(CLI::App& app, Action* action);
 
 }  // namespace dw::app

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   dw::app::addCtlCommand(app, &action);
   dw::app::addAuditCommand(app, &action);
   dw::app::addReportCommand(app, &action);
+  dw::app::addDrillCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

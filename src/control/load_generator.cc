@@ -22,6 +22,15 @@ std::string LoadReport::toJson() const {
 
 LoadGenerator::LoadGenerator(LoadOptions options) : options_(std::move(options)) {}
 
+void LoadGenerator::setBodies(std::vector<std::string> bodies) {
+  if (bodies.empty()) {
+    return;
+  }
+  std::lock_guard lock(bodies_mutex_);
+  next_bodies_ = std::make_shared<const std::vector<std::string>>(std::move(bodies));
+  bodies_changed_.store(true);
+}
+
 namespace {
 
 struct Target {
@@ -52,6 +61,7 @@ struct Run {
   Run(asio::io_context& io_in, LoadOptions options_in, Target target_in)
       : io(io_in), options(std::move(options_in)), target(std::move(target_in)), latency(buckets) {}
   asio::io_context& io;
+  std::chrono::steady_clock::time_point start;
   LoadOptions options;
   Target target;
   tcp::resolver::results_type endpoints;
@@ -137,6 +147,29 @@ asio::awaitable<void> oneRequest(std::shared_ptr<Run> run, size_t index) {
     run->idle.push_back(std::move(stream));
   }
   --run->in_flight;
+  if (run->options.on_result) {
+    RequestResult result;
+    result.started = std::chrono::duration<double>(started - run->start).count();
+    result.seconds = seconds;
+    result.status = status;
+    if (status < 200 || status >= 300) {
+      result.error = status != 0 ? std::to_string(status) : error;
+    }
+    run->options.on_result(result);
+  }
+}
+
+// The rate at `t` seconds into the run: fixed, a ramp over the whole run, or a ramp over
+// `options.ramp` and then a hold.
+double rateAt(const LoadOptions& options, double t, double total) {
+  if (options.ramp_to < 0) {
+    return options.rate;
+  }
+  const double ramp = options.ramp.count() > 0 ? toSeconds(options.ramp) : total;
+  if (t >= ramp) {
+    return options.ramp_to;
+  }
+  return options.rate + (options.ramp_to - options.rate) * t / ramp;
 }
 
 void fillQuantiles(Run& run) {
@@ -159,24 +192,32 @@ StatusOr<LoadReport> LoadGenerator::run(const std::function<void(const LoadRepor
     return unavailable("cannot resolve " + target.host + ": " + ec.message());
   }
   const auto start = std::chrono::steady_clock::now();
+  run->start = start;
   asio::co_spawn(
       io,
-      [run, start, on_second]() -> asio::awaitable<void> {
+      [run, start, on_second, this]() -> asio::awaitable<void> {
         asio::steady_timer timer(run->io);
         const double total = std::chrono::duration<double>(run->options.duration).count();
         double next_report = 1;
         size_t index = 0;
         double t = 0;  // Seconds since the start of the next request's slot.
-        while (t < total) {
-          // The rate at time t (linear ramp), and the gap to the next request.
-          const double rate =
-              run->options.ramp_to >= 0
-                  ? run->options.rate + (run->options.ramp_to - run->options.rate) * t / total
-                  : run->options.rate;
+        while (t < total && !stopping_.load()) {
+          // The rate at time t, and the gap to the next request.
+          const double rate = rateAt(run->options, t, total);
           timer.expires_at(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                        std::chrono::duration<double>(t)));
           error_code ec;
           co_await timer.async_wait(redirect(ec));
+          if (stopping_.load()) {
+            break;
+          }
+          if (bodies_changed_.exchange(false)) {
+            // A lock only when the bodies were replaced since the last request.
+            std::lock_guard lock(bodies_mutex_);
+            if (next_bodies_) {
+              run->options.bodies = *next_bodies_;
+            }
+          }
           if (run->in_flight >= run->options.max_in_flight) {
             ++run->report.skipped;
           } else {

@@ -3,11 +3,14 @@
 // answered, as real clients do, so a slow server shows up as latency and errors rather than as
 // a politely reduced rate. Keep-alive connections are reused.
 //
-// Thread contract: run() blocks on its own io_context; snapshot() is thread-safe.
+// Thread contract: run() blocks on its own io_context; stop() and setBodies() are thread-safe;
+// on_result and on_second are called on run()'s thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,16 +21,29 @@
 
 namespace dw::control {
 
+// One answered (or failed) request, for callers that keep their own timeline (the drill).
+struct RequestResult {
+  double started = 0;  // Seconds since the start of the run.
+  double seconds = 0;  // Until the answer or the failure.
+  int status = 0;      // HTTP status; 0 when there was no answer.
+  std::string error;   // "503", "connect", "timeout", "reset"; empty for a 2xx.
+};
+
 struct LoadOptions {
   std::string url;      // http://host:port/path
   double rate = 10;     // Requests per second at the start.
-  double ramp_to = -1;  // When >= 0, the rate moves linearly to this by the end.
+  double ramp_to = -1;  // When >= 0, the rate moves linearly to this by the end (or by `ramp`).
+  // When positive (and ramp_to >= 0), the ramp lasts this long and the rate then holds at
+  // ramp_to until the end: a staged load (R10 drills: ramp, then hold).
+  Duration ramp{0};
   Duration duration = std::chrono::seconds(10);
   int max_in_flight = 512;  // Beyond this a due request is skipped (and counted).
   Duration timeout = std::chrono::seconds(30);
   // Bodies to send, in turn (JSON). Empty: GET.
   std::vector<std::string> bodies;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Called for every request once it is answered or failed.
+  std::function<void(const RequestResult&)> on_result;
 };
 
 struct LoadReport {
@@ -48,8 +64,20 @@ class LoadGenerator {
   // report so far, once a second.
   StatusOr<LoadReport> run(const std::function<void(const LoadReport&)>& on_second = {});
 
+  // Ends the schedule early (from any thread): no new request is sent; run() returns once the
+  // outstanding ones are answered.
+  void stop() { stopping_.store(true); }
+
+  // Replaces the bodies sent from now on (from any thread): a drill changes the distribution of
+  // the input without changing the rate. Ignored when empty.
+  void setBodies(std::vector<std::string> bodies);
+
  private:
   LoadOptions options_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> bodies_changed_{false};
+  std::mutex bodies_mutex_;
+  std::shared_ptr<const std::vector<std::string>> next_bodies_;  // Guarded by bodies_mutex_.
 };
 
 }  // namespace dw::control

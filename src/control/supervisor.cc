@@ -28,6 +28,14 @@ constexpr Duration kStableRun = std::chrono::seconds(60);
 
 Supervisor::~Supervisor() { stopAll(std::chrono::seconds(2)); }
 
+std::string selfExecutable(std::string link) {
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (link.ends_with(kDeleted)) {
+    link.resize(link.size() - kDeleted.size());
+  }
+  return link;
+}
+
 Status Supervisor::spawn(ManagedProcess& process) {
   std::vector<std::string> args = process.spec.command;
   for (std::string& arg : args) {
@@ -43,7 +51,7 @@ Status Supervisor::spawn(ManagedProcess& process) {
     char self[4096];
     const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (n > 0) {
-      args[0] = std::string(self, static_cast<size_t>(n));
+      args[0] = selfExecutable(std::string(self, static_cast<size_t>(n)));
     }
   }
   std::vector<char*> argv;

@@ -40,6 +40,11 @@ struct ManagedProcess {
   Duration backoff{};
 };
 
+// The path of this very binary from readlink("/proc/self/exe"). When the file was replaced
+// while the gateway runs (a package upgrade, a rebuild), the kernel appends " (deleted)" to the
+// old one's name; the path itself then names the new binary, which is what a restart must run.
+std::string selfExecutable(std::string link);
+
 class Supervisor {
  public:
   // Called when a process dies unexpectedly (before its restart is scheduled) and when it is

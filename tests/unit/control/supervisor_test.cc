@@ -329,5 +329,13 @@ TEST_F(SupervisorTest, ReportsACommandThatCannotStart) {
   EXPECT_FALSE(supervisor.has(41019));
 }
 
+// Regression (found by `deepwatch drill`): after the binary was rebuilt under a running gateway,
+// every L1 restart failed with "cannot start .../deepwatch (deleted)".
+TEST(SelfExecutableTest, DropsTheDeletedMarkOfAReplacedBinary) {
+  EXPECT_EQ(selfExecutable("/usr/bin/deepwatch (deleted)"), "/usr/bin/deepwatch");
+  EXPECT_EQ(selfExecutable("/usr/bin/deepwatch"), "/usr/bin/deepwatch");
+  EXPECT_EQ(selfExecutable("/opt/a (deleted)/deepwatch"), "/opt/a (deleted)/deepwatch");
+}
+
 }  // namespace
 }  // namespace dw::control

@@ -1,0 +1,476 @@
+// The six faults of the drill: how each is injected, what counts as its detection and its
+// recovery (drill_plan.h states them for the report), and how the fleet is restored after it.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "control/drill/drill_run.h"
+
+namespace dw::control::drill {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string replicaName(const VersionView& v, const std::string& url) {
+  return fmt::format("{} {} replica {}", v.model, v.version, url);
+}
+
+const ReplicaView* firstHealthy(const VersionView& v) {
+  for (const ReplicaView& r : v.replicas) {
+    if (r.healthy) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+// A sample of `<name>{labels} value` in a Prometheus text exposition; 0 when absent.
+double sampleValue(const std::string& text, const std::string& series) {
+  const std::string prefix = series + " ";
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    if (text.compare(at, prefix.size(), prefix) == 0) {
+      return std::atof(text.c_str() + at + prefix.size());
+    }
+    at = end + 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void DrillRun::detectAndRecover(FaultResult& result,
+                                const std::function<std::optional<double>()>& detect,
+                                const std::function<std::optional<double>()>& recover) {
+  const FaultSpec& spec = specOf(result.kind);
+  const std::string name(spec.name);
+  result.waited_s = waitFor(spec);
+  waitUntil(result.injected_at, result.waited_s, [&] {
+    if (!result.detect_s) {
+      if (auto t = detect()) {
+        result.detect_s = std::max(0.0, *t - result.injected_at);
+        note("detect", name,
+             fmt::format("after {:.1f} s: {}", *result.detect_s, result.detected_by), *t);
+      }
+    }
+    if (!result.recover_s) {
+      if (auto t = recover()) {
+        result.recover_s = std::max(0.0, *t - result.injected_at);
+        note("recover", name,
+             fmt::format("after {:.1f} s: {}", *result.recover_s, result.recovered_by), *t);
+      }
+    }
+    return result.detect_s.has_value() && result.recover_s.has_value();
+  });
+  if (!result.detect_s) {
+    note("note", name, fmt::format("not detected within {:.0f} s", result.waited_s));
+  }
+  if (!result.recover_s) {
+    note("note", name, fmt::format("not recovered within {:.0f} s", result.waited_s));
+  }
+}
+
+void DrillRun::replicaCrash(FaultResult& result) {
+  const std::string name(specOf(result.kind).name);
+  auto version = stable();
+  const ReplicaView* replica = version ? firstHealthy(*version) : nullptr;
+  if (replica == nullptr) {
+    result.skip_reason = "the stable version has no healthy replica";
+    return;
+  }
+  const std::string url = replica->url;
+  const int port = portOf(url);
+  result.ran = true;
+  result.target = replicaName(*version, url);
+  result.injected_at = now();
+  const int64_t inject_ms = wallClockMs();
+  note("inject", name, "POST /fault {\"crash\":\"now\"} to " + result.target);
+  (void)deployment_.fault(url, {{"crash", "now"}});
+  auto same_port = [port](const ControlEvent& e) {
+    return e.details.is_object() && e.details.value("port", 0) == port;
+  };
+  detectAndRecover(
+      result,
+      [&]() -> std::optional<double> {
+        if (const ControlEvent* e = controlEvent({"l1_restart"}, inject_ms, same_port)) {
+          result.detected_by = "l1_restart: " + e->reason;
+          return toDrill(e->at_ms);
+        }
+        if (const AlertEventView* a = alertFired({"ReplicaDown"}, inject_ms)) {
+          result.detected_by = "alert ReplicaDown";
+          return toDrill(a->seen_ms);
+        }
+        return std::nullopt;
+      },
+      [&]() -> std::optional<double> {
+        const ControlEvent* e = controlEvent({"l1_restart"}, inject_ms, same_port);
+        if (e == nullptr || e->details.value("state", "") != "recovered") {
+          return std::nullopt;
+        }
+        const double recovery = e->details.value("recovery_seconds", 0.0);
+        result.recovered_by = fmt::format(
+            "l1_restart: restarted in {:.1f} s, back in rotation {:.1f} s after it died",
+            e->details.value("restart_seconds", 0.0), recovery);
+        return toDrill(e->at_ms) + recovery;
+      });
+  result.ended_at = now();
+}
+
+void DrillRun::primariesDown(FaultResult& result) {
+  const std::string name(specOf(result.kind).name);
+  std::vector<std::string> urls;
+  bool standby = false;
+  for (const VersionView& v : versionsOr()) {
+    if (v.model != options_.model) {
+      continue;
+    }
+    if (v.track == "standby" && firstHealthy(v) != nullptr) {
+      standby = true;
+    } else if (v.track != "standby" && v.weight > 0) {
+      for (const ReplicaView& r : v.replicas) {
+        urls.push_back(r.url);
+      }
+    }
+  }
+  if (urls.empty() || !standby) {
+    result.skip_reason = urls.empty() ? "no primary replica"
+                                      : "no standby version with a healthy "
+                                        "replica to take over";
+    return;
+  }
+  result.ran = true;
+  result.target = fmt::format("{} primary replica(s) of {}", urls.size(), options_.model);
+  result.injected_at = now();
+  const int64_t inject_ms = wallClockMs();
+  note("inject", name, "POST /fault {\"unavailable\":true} to " + result.target);
+  for (const std::string& url : urls) {
+    if (Status s = deployment_.fault(url, {{"unavailable", true}}); !s.ok()) {
+      result.notes.push_back(s.message());
+    }
+  }
+  detectAndRecover(
+      result,
+      [&]() -> std::optional<double> {
+        if (const ControlEvent* e = controlEvent({"l2_takeover"}, inject_ms)) {
+          result.detected_by = "l2_takeover: " + e->reason;
+          return toDrill(e->at_ms);
+        }
+        if (const AlertEventView* a = alertFired({"ReplicaDown", "ErrorRatioHigh"}, inject_ms)) {
+          result.detected_by = "alert " + a->rule;
+          return toDrill(a->seen_ms);
+        }
+        return std::nullopt;
+      },
+      [&]() -> std::optional<double> {
+        const ControlEvent* e = controlEvent({"l2_takeover"}, inject_ms);
+        if (e == nullptr) {
+          return std::nullopt;
+        }
+        auto served = requests_.restoredAt(result.injected_at, 3, now() - 1);
+        if (!served) {
+          return std::nullopt;
+        }
+        const double at = std::max(toDrill(e->at_ms), *served);
+        result.recovered_by = fmt::format(
+            "{} took the traffic at {:.1f} s; every client request succeeds from "
+            "{:.1f} s",
+            e->version, toDrill(e->at_ms) - result.injected_at, *served - result.injected_at);
+        return at;
+      });
+  for (const std::string& url : urls) {
+    (void)deployment_.fault(url, {{"clear", true}});
+  }
+  note("restore", name, "faults cleared on the primaries");
+  const double cleared = now();
+  waitUntil(cleared, 30, [&] { return controlEvent({"l2_restored"}, inject_ms) != nullptr; });
+  if (controlEvent({"l2_restored"}, inject_ms) == nullptr) {
+    result.notes.push_back("no l2_restored event within 30 s of clearing the fault");
+  }
+  result.ended_at = now();
+}
+
+void DrillRun::replicaLatency(FaultResult& result) {
+  const std::string name(specOf(result.kind).name);
+  auto version = stable();
+  const ReplicaView* replica = version ? firstHealthy(*version) : nullptr;
+  if (replica == nullptr) {
+    result.skip_reason = "the stable version has no healthy replica";
+    return;
+  }
+  const std::string url = replica->url;
+  const std::string latency = formatDuration(options_.latency);
+  result.ran = true;
+  result.target = replicaName(*version, url);
+  result.injected_at = now();
+  const int64_t inject_ms = wallClockMs();
+  note("inject", name,
+       fmt::format("POST /fault {{\"latency\":\"{}\"}} to {}", latency, result.target));
+  if (Status s = deployment_.fault(url, {{"latency", latency}}); !s.ok()) {
+    result.notes.push_back(s.message());
+  }
+  // P99 over a sliding window of client requests, judged only on requests that had time to
+  // answer (the slow ones take `latency`).
+  const double window = options_.short_drill ? 5 : 10;
+  const double settle = toSeconds(options_.latency) + 1;
+  detectAndRecover(
+      result,
+      [&]() -> std::optional<double> {
+        if (const AlertEventView* a = alertFired({"LatencyP99High"}, inject_ms)) {
+          result.detected_by = fmt::format("alert LatencyP99High ({})", a->severity);
+          return toDrill(a->seen_ms);
+        }
+        return std::nullopt;
+      },
+      [&]() -> std::optional<double> {
+        // Judged from the detection on: a quiet window before the fault took hold (the slow
+        // replica not picked yet) is not a recovery.
+        if (!result.detect_s) {
+          return std::nullopt;
+        }
+        auto at = requests_.latencyBelowAt(result.injected_at + *result.detect_s, window, 0.8, 5,
+                                           now() - settle);
+        if (at) {
+          result.recovered_by = fmt::format(
+              "P99 of the client requests over {:.0f} s at or under 0.8 s with the fault in place",
+              window);
+        }
+        return at;
+      });
+  const WindowStats during = requests_.window(result.injected_at, now() - settle);
+  result.notes.push_back(
+      fmt::format("P99 of client requests while injected: {:.3f} s", during.p99));
+  if (!result.detect_s) {
+    result.notes.push_back("never detected, so no recovery was measured");
+  } else if (!result.recover_s) {
+    result.notes.push_back(
+        "the gateway kept sending requests to the slow replica: it ejects replicas on failures, "
+        "not on latency");
+  }
+  (void)deployment_.fault(url, {{"clear", true}});
+  note("restore", name, "latency cleared on " + url);
+  result.ended_at = now();
+}
+
+void DrillRun::degradedQuality(FaultResult& result) {
+  const std::string name(specOf(result.kind).name);
+  auto version = stable();
+  if (!version || version->replicas.empty()) {
+    result.skip_reason = "no stable version with replicas";
+    return;
+  }
+  if (!version->accuracy_when_stable) {
+    result.skip_reason = fmt::format(
+        "the reference accuracy of {} {} (from its probes) is not known, so an accuracy drop "
+        "cannot be judged (are probes configured?)",
+        version->model, version->version);
+    return;
+  }
+  const std::string original = version->version;
+  result.ran = true;
+  result.target = fmt::format("every replica of {} {} (accuracy when stable {:.3f})",
+                              version->model, original, *version->accuracy_when_stable);
+  result.injected_at = now();
+  const int64_t inject_ms = wallClockMs();
+  note("inject", name, "POST /fault {\"quality\":\"degraded\"} to " + result.target);
+  for (const ReplicaView& r : version->replicas) {
+    if (Status s = deployment_.fault(r.url, {{"quality", "degraded"}}); !s.ok()) {
+      result.notes.push_back(s.message());
+    }
+  }
+  detectAndRecover(
+      result,
+      [&]() -> std::optional<double> {
+        if (const ControlEvent* e = controlEvent({"l3_rollback", "l3_no_target"}, inject_ms)) {
+          result.detected_by = e->kind + ": " + e->reason;
+          return toDrill(e->at_ms);
+        }
+        if (const AlertEventView* a =
+                alertFired({"LabelDrift", "LowConfidenceRatioHigh"}, inject_ms)) {
+          result.detected_by = "alert " + a->rule;
+          return toDrill(a->seen_ms);
+        }
+        return std::nullopt;
+      },
+      [&]() -> std::optional<double> {
+        const ControlEvent* e = controlEvent({"l3_rollback"}, inject_ms);
+        if (e == nullptr) {
+          return std::nullopt;
+        }
+        result.recovered_by = fmt::format("l3_rollback from {} to {}", e->version,
+                                          e->details.value("to", std::string("?")));
+        return toDrill(e->at_ms);
+      });
+  for (const ReplicaView& r : version->replicas) {
+    (void)deployment_.fault(r.url, {{"clear", true}});
+  }
+  note("restore", name, "quality restored on " + original);
+  // Its recent probes must be good ones again before it takes the traffic back, or L3 would
+  // judge it on the degraded ones and roll it back once more.
+  sleepPolling(options_.short_drill ? 4 : 20);
+  auto now_stable = stable();
+  if (now_stable && now_stable->version != original) {
+    Status s = deployment_.rollback(options_.model, original,
+                                    "deepwatch drill: restore the stable version");
+    note("restore", name,
+         s.ok() ? "rolled back to " + original + " by hand" : "cannot restore: " + s.message());
+    waitUntil(now(), 15, [&] {
+      auto v = stable();
+      return v && v->version == original;
+    });
+  }
+  result.ended_at = now();
+}
+
+void DrillRun::inputDrift(FaultResult& result) {
+  const std::string name(specOf(result.kind).name);
+  auto has = deployment_.hasBaseline(options_.model);
+  if (!has.ok() || !*has) {
+    result.skip_reason = has.ok() ? "the model has no drift baseline" : has.status().message();
+    return;
+  }
+  if (!load_) {
+    result.skip_reason = "no load";
+    return;
+  }
+  result.ran = true;
+  result.target = fmt::format("the input of {}: classical Chinese poetry only", options_.model);
+  result.injected_at = now();
+  const int64_t inject_ms = wallClockMs();
+  note("inject", name, "the clients switch to " + result.target);
+  load_->setBodies(drift_bodies_);
+  std::optional<double> returned;
+  const std::set<std::string> rule = {"InputDistributionShift"};
+  detectAndRecover(
+      result,
+      [&]() -> std::optional<double> {
+        if (const AlertEventView* a = alertFired(rule, inject_ms)) {
+          result.detected_by = fmt::format("alert InputDistributionShift ({})", a->severity);
+          if (!returned) {
+            // Detected: the input goes back, and the alert must resolve by itself.
+            load_->setBodies(normal_bodies_);
+            returned = now();
+            note("restore", name, "the clients' input is back to the usual mix");
+          }
+          return toDrill(a->seen_ms);
+        }
+        return std::nullopt;
+      },
+      [&]() -> std::optional<double> {
+        if (!returned || alertActive(rule)) {
+          return std::nullopt;
+        }
+        result.recovered_by =
+            fmt::format("the alert resolved {:.1f} s after the input returned", now() - *returned);
+        return now();
+      });
+  if (!returned) {
+    load_->setBodies(normal_bodies_);
+    note("restore", name, "the clients' input is back to the usual mix");
+  }
+  result.ended_at = now();
+}
+
+void DrillRun::sinkOutage(FaultResult& result) {
+  const std::string name(specOf(result.kind).name);
+  if (!options_.own_sink || sink_ == nullptr) {
+    result.skip_reason =
+        "the gateway's alert sink is not the drill's (run with --start-demo, or configure an "
+        "alertmanager sink at the drill's --sink-port)";
+    return;
+  }
+  auto version = stable();
+  const ReplicaView* replica = version ? firstHealthy(*version) : nullptr;
+  if (replica == nullptr) {
+    result.skip_reason = "the stable version has no healthy replica to raise an alert with";
+    return;
+  }
+  const std::string url = replica->url;
+  const std::string failed_series =
+      fmt::format("{}_alert_notifications_total{{sink=\"{}\",result=\"failed\"}}", options_.ns,
+                  options_.sink_name);
+  auto metrics = [this] {
+    auto text = deployment_.metrics();
+    return text.ok() ? std::move(text).value() : std::string();
+  };
+  const double failed_before = sampleValue(metrics(), failed_series);
+  result.ran = true;
+  result.target = fmt::format("the alert sink on port {} (ReplicaDown raised on {})", sink_->port(),
+                              replicaName(*version, url));
+  result.injected_at = now();
+  const int64_t inject_ms = wallClockMs();
+  sink_->stop();
+  note("inject", name, "the sink stops listening; POST /fault {\"unavailable\":true} to " + url);
+  (void)deployment_.fault(url, {{"unavailable", true}});
+  std::optional<int64_t> back_ms;
+  std::set<std::string> fired_during;
+  detectAndRecover(
+      result,
+      [&]() -> std::optional<double> {
+        const double failed = sampleValue(metrics(), failed_series);
+        if (failed <= failed_before) {
+          return std::nullopt;
+        }
+        result.detected_by =
+            fmt::format("{} failed deliveries to the sink counted", failed - failed_before);
+        return now();
+      },
+      [&]() -> std::optional<double> {
+        if (!result.detect_s) {
+          return std::nullopt;
+        }
+        if (!back_ms) {
+          if (now() < result.injected_at + *result.detect_s + 3) {
+            return std::nullopt;  // A few more failed attempts: they must wait in the outbox.
+          }
+          for (const AlertEventView& a : deployment_.alertEvents()) {
+            if (a.seen_ms >= inject_ms && (a.kind == "fired" || a.kind == "escalated")) {
+              fired_during.insert(a.rule);
+            }
+          }
+          if (Status s = sink_->start(); !s.ok()) {
+            result.notes.push_back("the sink could not listen again: " + s.message());
+            return std::nullopt;
+          }
+          back_ms = wallClockMs();
+          note("restore", name, "the sink listens again");
+          (void)deployment_.fault(url, {{"clear", true}});
+          return std::nullopt;
+        }
+        // Every alert that fired during the outage must arrive.
+        std::set<std::string> missing = fired_during;
+        int64_t last = 0;
+        for (const SinkDelivery& d : sink_->received()) {
+          if (d.at_ms < *back_ms) {
+            continue;
+          }
+          for (auto it = missing.begin(); it != missing.end();) {
+            if (d.body.find("\"" + *it + "\"") != std::string::npos) {
+              last = std::max(last, d.at_ms);
+              it = missing.erase(it);
+            } else {
+              ++it;
+            }
+          }
+        }
+        if (!missing.empty() || fired_during.empty()) {
+          return std::nullopt;
+        }
+        result.recovered_by = fmt::format(
+            "{} alert(s) that fired during the outage delivered {:.1f} s after the sink was back",
+            fired_during.size(), static_cast<double>(last - *back_ms) / 1000.0);
+        return toDrill(last);
+      });
+  if (!back_ms) {
+    (void)sink_->start();
+    (void)deployment_.fault(url, {{"clear", true}});
+    note("restore", name, "the sink listens again");
+  }
+  if (fired_during.empty()) {
+    result.notes.push_back("no alert fired during the outage");
+  }
+  result.ended_at = now();
+}
+
+}  // namespace dw::control::drill
