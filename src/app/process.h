@@ -16,6 +16,11 @@ void blockSignals();
 // Waits for one of the blocked signals and returns its number.
 int waitForSignal();
 
+// Raises the soft limit on open files towards `wanted` (at most the hard limit), as nginx's
+// worker_rlimit_nofile does, so that limits.max_connections, not EMFILE, bounds connections.
+// Returns the soft limit in force afterwards.
+uint64_t raiseFileLimit(uint64_t wanted);
+
 // Writes `port` followed by a newline to `path` atomically (temp file, then rename), so that a
 // reader never sees a partial number.
 Status writePortFile(const std::string& path, uint16_t port);

@@ -47,6 +47,16 @@ int runServe(const ServeFlags& flags) {
   const std::string ns = config->observe.ns;
   const std::string first_window = formatDuration(config->observe.windows.front());
   const Duration granularity = config->observe.granularity;
+  if (config->limits.max_connections > 0) {
+    // Each client connection may hold one upstream connection, plus files and the admin API.
+    const uint64_t wanted = 2 * static_cast<uint64_t>(config->limits.max_connections) + 1024;
+    const uint64_t files = raiseFileLimit(wanted);
+    if (files < wanted) {
+      DW_LOG_WARN(
+          "the open-file limit is {} (hard limit); limits.max_connections {} needs about {}", files,
+          config->limits.max_connections, wanted);
+    }
+  }
   blockSignals();
   auto gateway = gateway::Gateway::create(std::move(config).value());
   if (!gateway.ok()) {

@@ -1195,6 +1195,13 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
       return error(failedPrecondition("'" + to + "' has no replica"));
     }
     rollback(model, stable, to, "rollback", actor, reason.empty() ? "rolled back by hand" : reason);
+    // rollback() logs why the routing could not be switched (the state file cannot be written,
+    // say): then nothing was rolled back and the operation is not acknowledged.
+    if (const auto* now = gateway_.routes()->find(model); now == nullptr || stableOf(*now) != to) {
+      return error(
+          unavailable("the routing could not be switched (the state file cannot be "
+                      "written); nothing was rolled back"));
+    }
     return reply(200, {{"from", stable}, {"to", to}});
   }
   if (path == "/admin/v1/settings") {

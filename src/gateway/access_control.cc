@@ -421,15 +421,12 @@ AccessControl::Reply AccessControl::createKey(const std::string& body_text,
   row.last4 = key.last4;
   row.created_ms = wallClockMs();
   row.created_by = caller.actor.empty() ? "anonymous" : caller.actor;
-  if (Status s = store_.addKey(row); !s.ok()) {
-    return fromStatus(s);
-  }
+  std::vector<security::RoleBinding> bindings;
   for (const std::string& r : roles) {
-    security::RoleBinding binding{
-        row.principal.user + "-" + r, r, {{"User", row.principal.user}}, false};
-    if (Status s = store_.putBinding(binding); !s.ok()) {
-      return fromStatus(s);
-    }
+    bindings.push_back({row.principal.user + "-" + r, r, {{"User", row.principal.user}}, false});
+  }
+  if (Status s = store_.addKeyWithBindings(row, bindings); !s.ok()) {
+    return fromStatus(s);
   }
   if (Status s = rebuild(); !s.ok()) {
     return fromStatus(s);

@@ -41,7 +41,12 @@ std::string verdict(const std::vector<security::ImpactMetric>& metrics) {
 
 AuditTrail::AuditTrail(std::unique_ptr<security::AuditLog> log, Duration impact_window,
                        Snapshot observed)
-    : log_(std::move(log)), impact_window_(impact_window), observed_(std::move(observed)) {}
+    : log_(std::move(log)), impact_window_(impact_window), observed_(std::move(observed)) {
+  auto secrets = security::PiiScanner::create({{security::PiiType::kSecret}});
+  if (secrets.ok()) {
+    secrets_ = std::move(secrets).value();
+  }
+}
 
 std::vector<security::ImpactMetric> AuditTrail::measure(const std::string& model) const {
   // Integers with the unit in the name: the canonical bytes never depend on float printing.
@@ -66,7 +71,16 @@ std::vector<security::ImpactMetric> AuditTrail::measure(const std::string& model
 
 StatusOr<security::AuditEntry> AuditTrail::record(const security::AuditRecord& record,
                                                   const std::string& impact_model) {
-  auto entry = log_->append(record);
+  auto entry = [&] {
+    if (secrets_ != nullptr &&
+        (secrets_->containsAny(record.reason) || secrets_->containsAny(record.target))) {
+      security::AuditRecord masked = record;
+      masked.reason = secrets_->redact(record.reason, nullptr);
+      masked.target = secrets_->redact(record.target, nullptr);
+      return log_->append(masked);
+    }
+    return log_->append(record);
+  }();
   if (!entry.ok()) {
     ++failures_;
     DW_LOG_ERROR("audit: cannot append {} on {}: {}", record.operation, record.target,

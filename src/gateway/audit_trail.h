@@ -23,6 +23,7 @@
 #include "base/status.h"
 #include "observe/aggregator.h"
 #include "security/audit_log.h"
+#include "security/pii_scanner.h"
 
 namespace dw::gateway {
 
@@ -31,7 +32,8 @@ class AuditTrail {
   using Snapshot = std::function<std::shared_ptr<const observe::MetricsSnapshot>()>;
   AuditTrail(std::unique_ptr<security::AuditLog> log, Duration impact_window, Snapshot observed);
 
-  // Appends the record; when `impact_model` is set, schedules its impact assessment.
+  // Appends the record, with secrets in its free text (a key pasted into a reason) masked;
+  // when `impact_model` is set, schedules its impact assessment.
   StatusOr<security::AuditEntry> record(const security::AuditRecord& record,
                                         const std::string& impact_model = "");
   // Appends the impact entries whose window has closed. Control thread.
@@ -52,6 +54,8 @@ class AuditTrail {
   std::vector<security::ImpactMetric> measure(const std::string& model) const;
 
   std::unique_ptr<security::AuditLog> log_;
+  // Secrets only: operators' free text is kept, keys and tokens in it are not (catalog 22).
+  std::shared_ptr<const security::PiiScanner> secrets_;
   Duration impact_window_;
   Snapshot observed_;
   std::mutex mutex_;

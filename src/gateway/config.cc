@@ -377,6 +377,24 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
     }
     config.limits.max_header_bytes = static_cast<uint32_t>(header_bytes);
     DW_RETURN_IF_ERROR(limits.bytes("max_body_bytes", &config.limits.max_body_bytes));
+    int header_count = static_cast<int>(config.limits.max_header_count);
+    DW_RETURN_IF_ERROR(parseInt(limits, "max_header_count", 8, 10000, &header_count));
+    config.limits.max_header_count = static_cast<uint32_t>(header_count);
+    uint64_t line_bytes = config.limits.max_request_line_bytes;
+    DW_RETURN_IF_ERROR(limits.bytes("max_request_line_bytes", &line_bytes));
+    if (line_bytes > header_bytes && line_bytes == LimitsConfig{}.max_request_line_bytes) {
+      line_bytes = header_bytes;  // The default never exceeds a smaller head limit.
+    }
+    if (line_bytes < 256 || line_bytes > header_bytes) {
+      return yamlError(limits.placeOf("max_request_line_bytes"),
+                       limits.get("max_request_line_bytes"),
+                       "must be from 256 bytes to max_header_bytes");
+    }
+    config.limits.max_request_line_bytes = static_cast<uint32_t>(line_bytes);
+    DW_RETURN_IF_ERROR(
+        parseInt(limits, "max_connections", 0, 1 << 24, &config.limits.max_connections));
+    DW_RETURN_IF_ERROR(
+        limits.bytes("max_buffered_body_bytes", &config.limits.max_buffered_body_bytes));
     DW_RETURN_IF_ERROR(limits.duration("header_timeout", &config.limits.header_timeout));
     DW_RETURN_IF_ERROR(limits.duration("idle_timeout", &config.limits.idle_timeout));
     DW_RETURN_IF_ERROR(limits.duration("send_timeout", &config.limits.send_timeout));

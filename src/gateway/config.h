@@ -30,11 +30,16 @@ struct ListenerConfig {
 };
 
 struct LimitsConfig {
-  uint32_t max_header_bytes = 64 * 1024;      // 431 above (Envoy's default is 60 KiB).
-  uint64_t max_body_bytes = 8 * 1024 * 1024;  // 413 above.
-  Duration header_timeout = seconds(10);      // Request headers and body must arrive within it.
-  Duration idle_timeout = seconds(60);        // Keep-alive connections idle this long close.
-  Duration send_timeout = seconds(60);        // A client that stops reading is dropped.
+  uint32_t max_header_bytes = 64 * 1024;       // 431 above (Envoy's default is 60 KiB).
+  uint32_t max_header_count = 100;             // 431 above (Envoy's max_headers_count).
+  uint32_t max_request_line_bytes = 8 * 1024;  // 414 above (nginx's 8k header buffer).
+  uint64_t max_body_bytes = 8 * 1024 * 1024;   // 413 above.
+  int max_connections = 10000;  // Per listener; more are closed at once (Envoy's edge example).
+  // Request bodies held in memory at once; past it, 503 with Retry-After before the body is read.
+  uint64_t max_buffered_body_bytes = 512ULL * 1024 * 1024;
+  Duration header_timeout = seconds(10);  // Request headers and body must arrive within it.
+  Duration idle_timeout = seconds(60);    // Keep-alive connections idle this long close.
+  Duration send_timeout = seconds(60);    // A client that stops reading is dropped.
 };
 
 struct TimeoutsConfig {

@@ -44,6 +44,10 @@ Status Gateway::init() {
   api.workers = workers;
   api.max_header_bytes = config_.limits.max_header_bytes;
   api.max_body_bytes = config_.limits.max_body_bytes;
+  api.max_header_count = config_.limits.max_header_count;
+  api.max_request_line_bytes = config_.limits.max_request_line_bytes;
+  api.max_connections = config_.limits.max_connections;
+  api.max_buffered_body_bytes = config_.limits.max_buffered_body_bytes;
   api.header_timeout = config_.limits.header_timeout;
   api.idle_timeout = config_.limits.idle_timeout;
   api.send_timeout = config_.limits.send_timeout;
@@ -94,6 +98,9 @@ Status Gateway::init() {
   resources_ =
       std::make_unique<ResourceScraper>(control_io_, [this] { return registry_.replicas(); });
   DW_RETURN_IF_ERROR(loadPiiKey(config_));
+  DW_ASSIGN_OR_RETURN(auto route_state, RoutePersistence::open(*database_));
+  route_state_.emplace(std::move(route_state));
+  DW_RETURN_IF_ERROR(route_state_->restore(config_).status());
   routes_.publish(registry_.build(config_));
   DW_RETURN_IF_ERROR(loadBaselines());
   return okStatus();
@@ -222,6 +229,7 @@ Status Gateway::reload() {
 Status Gateway::mutate(const std::function<Status(GatewayConfig&)>& edit, bool notify) {
   GatewayConfig next = config_;
   DW_RETURN_IF_ERROR(edit(next));
+  DW_RETURN_IF_ERROR(route_state_->save(next));  // Durable before it is acknowledged (R9).
   config_ = std::move(next);
   routes_.publish(registry_.build(config_));
   if (notify) {
@@ -251,6 +259,10 @@ Status Gateway::applyConfig(GatewayConfig config) {
   }
   if (config.limits.max_header_bytes != config_.limits.max_header_bytes ||
       config.limits.max_body_bytes != config_.limits.max_body_bytes ||
+      config.limits.max_header_count != config_.limits.max_header_count ||
+      config.limits.max_request_line_bytes != config_.limits.max_request_line_bytes ||
+      config.limits.max_connections != config_.limits.max_connections ||
+      config.limits.max_buffered_body_bytes != config_.limits.max_buffered_body_bytes ||
       config.limits.header_timeout != config_.limits.header_timeout ||
       config.limits.idle_timeout != config_.limits.idle_timeout ||
       config.limits.send_timeout != config_.limits.send_timeout) {
@@ -267,6 +279,9 @@ Status Gateway::applyConfig(GatewayConfig config) {
   if (access_ != nullptr) {
     DW_RETURN_IF_ERROR(access_->reconfigure(config.security));
   }
+  // The file's routing wins at a reload, and is what the state file holds from now on.
+  route_state_->setFile(config);
+  DW_RETURN_IF_ERROR(route_state_->save(config));
   config_ = std::move(config);
   routes_.publish(registry_.build(config_));
   health_->start(config_.health_check);
@@ -313,6 +328,7 @@ Status Gateway::setWeights(const std::string& model_name, std::string_view body,
   if (primary <= 0) {
     return invalidArgument("at least one stable or canary version needs a weight above 0");
   }
+  DW_RETURN_IF_ERROR(route_state_->save(next));  // Durable before it is acknowledged (R9).
   config_ = std::move(next);
   routes_.publish(registry_.build(config_));
   weight_changes_.fetch_add(1);
@@ -466,6 +482,15 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
   w.sample(name("upstream_retries_total"), {}, static_cast<double>(retries));
   w.family(name("streams_total"), "counter", "Event streams relayed.");
   w.sample(name("streams_total"), {}, static_cast<double>(streams));
+  w.family(name("gateway_connections"), "gauge", "Open client connections on the API listener.");
+  w.sample(name("gateway_connections"), {}, static_cast<double>(api_->openConnections()));
+  w.family(name("gateway_connections_rejected_total"), "counter",
+           "Client connections closed at accept: the listener was at limits.max_connections.");
+  w.sample(name("gateway_connections_rejected_total"), {},
+           static_cast<double>(api_->rejectedConnections()));
+  w.family(name("gateway_requests_shed_total"), "counter",
+           "Requests answered 503 before their body was read: limits.max_buffered_body_bytes.");
+  w.sample(name("gateway_requests_shed_total"), {}, static_cast<double>(api_->shedRequests()));
   w.family(name("requests_in_flight"), "gauge", "API requests being handled.");
   w.sample(name("requests_in_flight"), {}, static_cast<double>(in_flight));
   w.family(name("replica_up"), "gauge", "1 when the replica passes its health checks.");
@@ -861,9 +886,10 @@ asio::awaitable<void> Gateway::dispatchAdmin(net::Exchange& exchange, const Admi
     if (status.ok()) {
       co_await net::respondText(exchange, http::status::ok, kJson, std::move(result));
     } else {
-      co_await net::respondText(
-          exchange, static_cast<http::status>(httpStatusFor(status.code())), kJson,
-          net::openAiErrorJson(status.message(), "invalid_request_error", "", ""));
+      const int code = httpStatusFor(status.code());
+      const std::string type = code >= 500 ? "server_error" : "invalid_request_error";
+      co_await net::respondText(exchange, static_cast<http::status>(code), kJson,
+                                net::openAiErrorJson(status.message(), type, "", ""));
     }
   } else if (auto route = std::find_if(admin_routes_.begin(), admin_routes_.end(),
                                        [&](const auto& r) { return path.starts_with(r.first); });

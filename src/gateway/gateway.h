@@ -23,6 +23,7 @@
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
 #include "gateway/resource_scraper.h"
+#include "gateway/route_persistence.h"
 #include "gateway/routing.h"
 #include "gateway/snapshot.h"
 #include "net/http_server.h"
@@ -162,6 +163,7 @@ class Gateway {
   std::unique_ptr<asio::steady_timer> tick_timer_;
   std::unique_ptr<store::Database> database_;
   std::optional<store::BaselineStore> baselines_;
+  std::optional<RoutePersistence> route_state_;  // Control thread.
   std::vector<TickHook> tick_hooks_;
   std::vector<std::function<void(const GatewayConfig&, GatewayConfig&)>> reload_hooks_;
   std::vector<std::pair<std::string, AdminRoute>> admin_routes_;

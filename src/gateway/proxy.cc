@@ -459,12 +459,16 @@ struct Proxy::Attempt {
 
 namespace {
 
-// Appends the upstream response's end-to-end headers.
+// Appends a message's end-to-end headers. `consumed_authorization`: the gateway authenticated
+// the request with its Authorization (a deepwatch key), which is the gateway's credential, not
+// the upstream's, so it does not travel on (SECURITY_RELIABILITY.md 7, case 22).
 template <typename Fields>
-void appendEndToEndHeaders(std::string& head, const Fields& fields) {
+void appendEndToEndHeaders(std::string& head, const Fields& fields,
+                           bool consumed_authorization = false) {
   for (const auto& field : fields) {
     std::string_view name = field.name_string();
-    if (isHopByHop(name)) {
+    if (isHopByHop(name) ||
+        (consumed_authorization && field.name() == http::field::authorization)) {
       continue;
     }
     head.append(name);
@@ -667,7 +671,7 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
     head += "\r\nx-request-id: ";
     head += request_id;
     head += "\r\n";
-    appendEndToEndHeaders(head, request);
+    appendEndToEndHeaders(head, request, principal != nullptr);
     head += "\r\n";
 
     Attempt attempt;

@@ -3,8 +3,11 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <list>
+#include <optional>
 
 #include "base/log.h"
 #include "base/random.h"
@@ -37,6 +40,7 @@ struct HttpServer::Worker {
   std::thread thread;
   std::list<Connection*> connections;  // Worker-local.
   bool stopping = false;               // Worker-local.
+  uint64_t buffered_body_bytes = 0;    // Worker-local: bodies being read or handled.
 };
 
 namespace {
@@ -54,12 +58,18 @@ http::status statusForParseError(const error_code& ec) {
 }
 
 // Reads into the connection's buffer until it holds a whole head (up to the blank line) and
-// returns the head's size; a head over `limit` bytes is a header_limit error (431).
-asio::awaitable<size_t> readHead(Connection& connection, size_t limit, error_code& ec) {
+// returns the head's size; a head over `limit` bytes is a header_limit error (431). A first line
+// longer than `line_limit` sets `*line_too_long` (414) without reading further.
+asio::awaitable<size_t> readHead(Connection& connection, size_t limit, size_t line_limit,
+                                 bool* line_too_long, error_code& ec) {
   size_t scanned = 0;
   for (;;) {
     const auto* data = static_cast<const char*>(connection.buffer.data().data());
     const std::string_view bytes(data, connection.buffer.size());
+    if (bytes.size() > line_limit && bytes.find('\n') > line_limit) {
+      *line_too_long = true;
+      co_return 0;
+    }
     // A head ends at a blank line. "\n\n" ends it too, so that bare-LF line endings are handed
     // to the parser, which refuses them, instead of waiting for a CRLF that never comes.
     const size_t end = bytes.find("\n\n", scanned);
@@ -108,6 +118,90 @@ bool hasObsFold(const beast::flat_buffer& buffer, size_t size) {
     }
   }
   return false;
+}
+
+std::string_view trimOws(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+    value.remove_prefix(1);
+  }
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
+    value.remove_suffix(1);
+  }
+  return value;
+}
+
+// RFC 9110 5.6.2: the characters of a token (a transfer coding's name).
+bool isToken(std::string_view s) {
+  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || kSpecials.find(c) != kSpecials.npos;
+  });
+}
+
+// A request refused before its body is read: the status and why.
+struct Refusal {
+  http::status status = http::status::ok;
+  std::string message;
+  bool refused() const { return status != http::status::ok; }
+};
+
+// What Beast's parser lets through but a proxy must refuse, because the next hop could frame
+// the message differently (request smuggling; SECURITY_RELIABILITY.md 7, cases 1-9):
+// Transfer-Encoding other than exactly "chunked" (RFC 9112 6.3: 400 when chunked is not final;
+// other codings are not implemented: 501), TE in HTTP/1.0, a missing or repeated Host (RFC 9112
+// 3.2), too many fields (431). Beast itself refuses differing Content-Lengths and CL with TE.
+Refusal checkFraming(const Request& request, const ServerOptions& options) {
+  size_t fields = 0;
+  size_t hosts = 0;
+  size_t codings = 0;
+  std::string_view te;
+  for (const auto& field : request) {
+    ++fields;
+    if (field.name() == http::field::host) {
+      ++hosts;
+    } else if (field.name() == http::field::transfer_encoding) {
+      ++codings;
+      te = field.value();
+    }
+  }
+  if (fields > options.max_header_count) {
+    return {
+        http::status::request_header_fields_too_large,
+        "the request has more than " + std::to_string(options.max_header_count) + " header fields"};
+  }
+  if (request.version() >= 11 ? hosts != 1 : hosts > 1) {
+    return {http::status::bad_request, "a request needs exactly one Host header"};
+  }
+  if (codings == 0) {
+    return {};
+  }
+  if (request.version() < 11) {
+    return {http::status::bad_request, "Transfer-Encoding is not allowed in HTTP/1.0"};
+  }
+  if (codings > 1) {
+    return {http::status::bad_request, "more than one Transfer-Encoding header"};
+  }
+  size_t count = 0;
+  std::string_view last;
+  for (std::string_view rest = te;;) {
+    const size_t comma = rest.find(',');
+    last = trimOws(rest.substr(0, comma));
+    ++count;
+    if (!isToken(last)) {
+      return {http::status::bad_request, "malformed Transfer-Encoding"};
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    rest.remove_prefix(comma + 1);
+  }
+  if (!beast::iequals(last, "chunked")) {
+    return {http::status::bad_request, "the final transfer coding of a request must be chunked"};
+  }
+  if (count > 1) {
+    return {http::status::not_implemented, "only the chunked transfer coding is supported"};
+  }
+  return {};
 }
 
 bool isQuietReadError(const error_code& ec) {
@@ -280,6 +374,12 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, 
     server->workers_.push_back(std::move(worker));
   }
   server->port_ = port;
+  const auto& o = server->options_;
+  if (o.max_buffered_body_bytes > 0) {
+    // A request as large as the body limit always fits an otherwise idle worker.
+    server->worker_body_budget_ = std::max<uint64_t>(
+        o.max_buffered_body_bytes / static_cast<uint64_t>(o.workers), o.max_body_bytes);
+  }
   return server;
 }
 
@@ -358,6 +458,18 @@ asio::awaitable<void> HttpServer::acceptLoop(Worker& worker, int index) {
       co_await pause.async_wait(redirect(ec));
       continue;
     }
+    if (options_.max_connections > 0 &&
+        open_connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
+      // Past the listener's limit (a connection flood): closed at once, so that neither the
+      // backlog nor memory fills with them, while established connections keep being served.
+      open_connections_.fetch_sub(1, std::memory_order_relaxed);
+      rejected_connections_.fetch_add(1, std::memory_order_relaxed);
+      socket.close(ec);
+      continue;
+    }
+    if (options_.max_connections <= 0) {
+      open_connections_.fetch_add(1, std::memory_order_relaxed);
+    }
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(*worker.io, serveConnection(worker, index, std::move(socket)), asio::detached);
   }
@@ -375,33 +487,76 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
     parser.header_limit(options_.max_header_bytes);
     parser.body_limit(options_.max_body_bytes);
     error_code ec;
+    Refusal refusal;
     connection.watched.arm(first || connection.buffer.size() > 0 ? options_.header_timeout
                                                                  : options_.idle_timeout);
     // The head is read whole first and checked for what Beast's parser tolerates but a proxy
     // must refuse (obs-fold: RFC 9112 5.2), then parsed from the buffer.
-    const size_t head_size = co_await readHead(connection, options_.max_header_bytes, ec);
-    if (!ec && hasObsFold(connection.buffer, head_size)) {
+    bool line_too_long = false;
+    const size_t head_size = co_await readHead(connection, options_.max_header_bytes,
+                                               options_.max_request_line_bytes, &line_too_long, ec);
+    if (line_too_long) {
+      refusal = {http::status::uri_too_long, "the request line is longer than " +
+                                                 std::to_string(options_.max_request_line_bytes) +
+                                                 " bytes"};
+    } else if (!ec && hasObsFold(connection.buffer, head_size)) {
       ec = http::error::bad_field;
     }
-    if (!ec) {
+    if (!ec && !refusal.refused()) {
       co_await http::async_read_header(connection.socket, connection.buffer, parser, redirect(ec));
     }
-    connection.busy = true;
-    if (!ec && !parser.is_done()) {
-      connection.watched.arm(options_.header_timeout);
-      co_await http::async_read(connection.socket, connection.buffer, parser, redirect(ec));
+    if (!ec && !refusal.refused()) {
+      refusal = checkFraming(parser.get(), options_);
     }
+    connection.busy = true;
+    uint64_t reserved = 0;
+    std::optional<http::request_header<>> header;
+    if (!ec && !refusal.refused() && !parser.is_done()) {
+      // The body is buffered whole: it counts against the worker's share of the budget from now
+      // until the exchange ends. A chunked body may grow to the limit.
+      reserved = parser.chunked() ? options_.max_body_bytes : parser.content_length().value_or(0);
+      if (worker_body_budget_ > 0 && worker.buffered_body_bytes + reserved > worker_body_budget_) {
+        shed_requests_.fetch_add(1, std::memory_order_relaxed);
+        refusal = {http::status::service_unavailable,
+                   "the server is overloaded (request bodies in memory); retry shortly"};
+        reserved = 0;
+      } else {
+        worker.buffered_body_bytes += reserved;
+        if (parser.chunked()) {
+          // Beast merges chunked trailers into the header fields: the fields are restored after
+          // the body, so that a trailer never reaches auth or the upstream (catalog case 8).
+          header = parser.get().base();
+        }
+        connection.watched.arm(options_.header_timeout);
+        co_await http::async_read(connection.socket, connection.buffer, parser, redirect(ec));
+      }
+    }
+    const bool timed_out = connection.watched.timedOut();
     connection.watched.disarm();
     first = false;
-    if (ec) {
-      if (!isQuietReadError(ec) && !worker.stopping) {
-        // A malformed or oversized request: answer once, then close, because the framing of
-        // whatever follows on this connection cannot be trusted.
-        Response response(statusForParseError(ec), 11);
+    if (ec || refusal.refused()) {
+      worker.buffered_body_bytes -= reserved;
+      if (!refusal.refused() && timed_out && (connection.buffer.size() > 0 || parser.got_some())) {
+        // A request that did not arrive within header_timeout (slowloris, slow POST).
+        refusal = {http::status::request_timeout, "the request did not arrive in time"};
+      } else if (!refusal.refused() && !isQuietReadError(ec)) {
+        refusal = {statusForParseError(ec), ec.message()};
+      }
+      if (refusal.refused() && !worker.stopping) {
+        // A malformed, oversized or shed request: answer once, then close, because the framing
+        // of whatever follows on this connection cannot be trusted.
+        Response response(refusal.status, 11);
         response.set(http::field::content_type, "application/json");
         response.set(http::field::connection, "close");
         response.set("x-request-id", generatedRequestId());
-        response.body() = openAiErrorJson(ec.message(), "invalid_request_error", "", "");
+        if (refusal.status == http::status::service_unavailable) {
+          response.set(http::field::retry_after, "1");
+        }
+        response.body() = openAiErrorJson(
+            refusal.message,
+            refusal.status == http::status::service_unavailable ? "server_error"
+                                                                : "invalid_request_error",
+            "", refusal.status == http::status::service_unavailable ? "overloaded" : "");
         response.prepare_payload();
         connection.watched.arm(std::chrono::seconds(5));
         co_await http::async_write(connection.socket, response, redirect(ec));
@@ -410,6 +565,9 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
       break;
     }
     Request request = parser.release();
+    if (header) {
+      request.base() = std::move(*header);
+    }
     Exchange exchange(connection, request, index);
     active_exchanges_.fetch_add(1, std::memory_order_relaxed);
     co_await handler_(exchange);
@@ -418,11 +576,13 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
                            openAiErrorJson("the handler sent no response", "server_error", "", ""));
     }
     active_exchanges_.fetch_sub(1, std::memory_order_relaxed);
+    worker.buffered_body_bytes -= reserved;
     connection.busy = false;
     if (!exchange.keepAlive() || !request.keep_alive()) {
       break;
     }
   }
+  open_connections_.fetch_sub(1, std::memory_order_relaxed);
   error_code ignored;
   connection.socket.shutdown(tcp::socket::shutdown_send, ignored);
   connection.socket.close(ignored);

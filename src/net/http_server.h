@@ -30,8 +30,17 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0: the OS picks one; port() tells which.
   int workers = 1;
-  uint32_t max_header_bytes = 64 * 1024;               // Above: 431.
-  uint64_t max_body_bytes = 8 * 1024 * 1024;           // Above: 413.
+  uint32_t max_header_bytes = 64 * 1024;       // Above: 431.
+  uint32_t max_header_count = 100;             // Header fields; above: 431 (Envoy, Kestrel).
+  uint32_t max_request_line_bytes = 8 * 1024;  // Above: 414 (nginx's large header buffer).
+  uint64_t max_body_bytes = 8 * 1024 * 1024;   // Above: 413.
+  // Open connections on this listener, all workers together; the ones past it are accepted and
+  // closed at once (Envoy's listener connection_limit). 0: no limit.
+  int max_connections = 10000;
+  // Request bodies buffered at once, all workers together (a worker's share is never below
+  // max_body_bytes). A request whose declared body does not fit gets 503 with Retry-After before
+  // its body is read: load is shed before memory runs out. 0: no limit.
+  uint64_t max_buffered_body_bytes = 512ULL * 1024 * 1024;
   Duration header_timeout = std::chrono::seconds(10);  // Slowloris bound for a request.
   Duration idle_timeout = std::chrono::seconds(60);    // Keep-alive idle limit between requests.
   Duration send_timeout = std::chrono::seconds(60);    // A client that stops reading.
@@ -114,6 +123,13 @@ class HttpServer {
   int workers() const { return static_cast<int>(workers_.size()); }
   // In-flight exchanges on all workers (approximate; for readiness and drain reporting).
   int activeExchanges() const { return active_exchanges_.load(std::memory_order_relaxed); }
+  // Open client connections, and the counts of those refused past max_connections and of the
+  // requests shed past max_buffered_body_bytes (for /metrics; any thread).
+  int openConnections() const { return open_connections_.load(std::memory_order_relaxed); }
+  uint64_t rejectedConnections() const {
+    return rejected_connections_.load(std::memory_order_relaxed);
+  }
+  uint64_t shedRequests() const { return shed_requests_.load(std::memory_order_relaxed); }
 
  private:
   struct Worker;
@@ -128,6 +144,11 @@ class HttpServer {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> active_exchanges_{0};
+  // One increment per connection, not per request: a limit that must hold across workers.
+  std::atomic<int> open_connections_{0};
+  std::atomic<uint64_t> rejected_connections_{0};
+  std::atomic<uint64_t> shed_requests_{0};
+  uint64_t worker_body_budget_ = 0;  // This worker's share of max_buffered_body_bytes.
   bool started_ = false;
 };
 

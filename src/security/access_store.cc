@@ -51,6 +51,25 @@ Status AccessStore::addKey(const KeyRow& key) {
   return s.run();
 }
 
+Status AccessStore::addKeyWithBindings(const KeyRow& key,
+                                       const std::vector<RoleBinding>& bindings) {
+  DW_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
+  Status status = addKey(key);
+  for (const RoleBinding& binding : bindings) {
+    if (!status.ok()) {
+      break;
+    }
+    status = putBinding(binding);
+  }
+  if (status.ok()) {
+    status = db_->exec("COMMIT");
+  }
+  if (!status.ok()) {
+    (void)db_->exec("ROLLBACK");
+  }
+  return status;
+}
+
 Status AccessStore::revokeKey(const std::string& id, int64_t now_ms) {
   {
     DW_ASSIGN_OR_RETURN(Statement s,

@@ -33,6 +33,9 @@ class AccessStore {
   static StatusOr<AccessStore> open(store::Database& db);
 
   Status addKey(const KeyRow& key);
+  // The key and the bindings of its roles together or not at all (one transaction), so that a
+  // crash or a full disk never leaves a key without its roles.
+  Status addKeyWithBindings(const KeyRow& key, const std::vector<RoleBinding>& bindings);
   // NotFound when there is no such active key.
   Status revokeKey(const std::string& id, int64_t now_ms);
   StatusOr<std::vector<KeyRow>> keys(bool include_revoked);

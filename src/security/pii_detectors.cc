@@ -362,6 +362,7 @@ StatusOr<std::unique_ptr<const PiiDetector>> PiiDetector::create() {
       "\\b(?:"
       "(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}"
       "|sk-[A-Za-z0-9_\\-]{20,256}"
+      "|dwk_[0-9a-f]{12}_[A-Za-z0-9_\\-]{43}"  // deepwatch's own keys (api_keys.h)
       "|gh[pousr]_[A-Za-z0-9]{36,255}"
       "|github_pat_[A-Za-z0-9_]{22,255}"
       "|xox[bpaors]-[A-Za-z0-9\\-]{10,255}"

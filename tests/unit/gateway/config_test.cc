@@ -499,6 +499,31 @@ TEST(GatewayConfigTest, RejectsOverflowStatusOtherThan429Or503) {
                         "to 503"));
 }
 
+TEST(GatewayConfigTest, ParsesAttackLimitsWithDefaultsFromTheCatalog) {
+  const GatewayConfig defaults = parsed(kMinimal);
+  EXPECT_EQ(defaults.limits.max_header_count, 100u);
+  EXPECT_EQ(defaults.limits.max_request_line_bytes, 8u * 1024);
+  EXPECT_EQ(defaults.limits.max_connections, 10000);
+  const GatewayConfig set = parsed(
+      "limits:\n  max_header_count: 50\n  max_request_line_bytes: 4KiB\n"
+      "  max_connections: 300\n  max_buffered_body_bytes: 16MiB\n" +
+      std::string(kMinimal));
+  EXPECT_EQ(set.limits.max_header_count, 50u);
+  EXPECT_EQ(set.limits.max_request_line_bytes, 4u * 1024);
+  EXPECT_EQ(set.limits.max_connections, 300);
+  EXPECT_EQ(set.limits.max_buffered_body_bytes, 16u * 1024 * 1024);
+  // The default request-line limit shrinks with a smaller head limit; a value set above it fails.
+  EXPECT_EQ(parsed("limits:\n  max_header_bytes: 1KiB\n" + std::string(kMinimal))
+                .limits.max_request_line_bytes,
+            1024u);
+  EXPECT_THAT(
+      errorOf("limits:\n  max_header_bytes: 2KiB\n  max_request_line_bytes: 4KiB\n" +
+              std::string(kMinimal)),
+      HasSubstr("limits.max_request_line_bytes: must be from 256 bytes to max_header_bytes"));
+  EXPECT_THAT(errorOf("limits:\n  max_connections: -1\n" + std::string(kMinimal)),
+              HasSubstr("limits.max_connections"));
+}
+
 TEST(GatewayConfigTest, RejectsHeaderLimitOutsideOneKiBToOneMiB) {
   EXPECT_THAT(errorOf("limits:\n  max_header_bytes: \"100\"\n" + std::string(kMinimal)),
               HasSubstr("test.yaml:2:21: limits.max_header_bytes: must be from 1KiB to 1MiB"));

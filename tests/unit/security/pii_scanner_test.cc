@@ -106,6 +106,8 @@ TEST(PiiScannerTest, CatalogRow31Secrets) {
       "xoxb-1234567890-abcdefABCDEF",
       "AIzaSyD3x-9Kq2Lm7Np4Rs8Tu1Vw5Xy0Zb6Cd3E",
       "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+      // The gateway's own keys, pasted into a prompt, never go upstream in clear.
+      "dwk_0123456789ab_" + std::string("Ab3dEf6hIj9kLm2nOp5qRsT3BlbkFJuvWx8yZ-_0123"),
   };
   for (const std::string& s : secrets) {
     EXPECT_EQ(only("key " + s + " end", T::kSecret), s) << s;
