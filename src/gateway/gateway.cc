@@ -284,7 +284,10 @@ Status Gateway::setWeights(const std::string& model_name, std::string_view body,
   if (model == nullptr) {
     return notFound(fmt::format("no model '{}'", model_name));
   }
-  for (auto& [version_id, weight] : request["weights"].items()) {
+  for (auto& item : request["weights"].items()) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& version_id = item.key();
+    const json& weight = item.value();
     auto it = std::find_if(model->versions.begin(), model->versions.end(),
                            [&](const VersionConfig& v) { return v.id == version_id; });
     if (it == model->versions.end()) {

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/random.h"
 #include "net/json_error.h"
+#include "net/request_head.h"
 
 namespace dw::net {
 
@@ -60,15 +61,11 @@ asio::awaitable<size_t> readHead(Connection& connection, size_t limit, error_cod
   for (;;) {
     const auto* data = static_cast<const char*>(connection.buffer.data().data());
     const std::string_view bytes(data, connection.buffer.size());
-    // A head ends at a blank line. "\n\n" ends it too, so that bare-LF line endings are handed
-    // to the parser, which refuses them, instead of waiting for a CRLF that never comes.
-    const size_t end = bytes.find("\n\n", scanned);
-    const size_t crlf_end = bytes.find("\n\r\n", scanned);
-    if (end != std::string_view::npos || crlf_end != std::string_view::npos) {
-      co_return std::min(end == std::string_view::npos ? bytes.size() : end + 2,
-                         crlf_end == std::string_view::npos ? bytes.size() : crlf_end + 3);
+    // The same steps as readRequest() (net/request_head.h), which the fuzz target runs.
+    if (const size_t head = headSize(bytes, scanned); head != std::string_view::npos) {
+      co_return head;
     }
-    scanned = bytes.size() >= 3 ? bytes.size() - 3 : 0;
+    scanned = bytes.size();
     if (bytes.size() >= limit) {
       ec = http::error::header_limit;
       co_return 0;
@@ -97,17 +94,6 @@ std::string generatedRequestId() {
   char id[24];
   std::snprintf(id, sizeof(id), "req_%016llx", static_cast<unsigned long long>(random.next()));
   return id;
-}
-
-// True when a header line of the head (its first `size` bytes) continues on the next line.
-bool hasObsFold(const beast::flat_buffer& buffer, size_t size) {
-  const auto* data = static_cast<const char*>(buffer.data().data());
-  for (size_t i = 0; i + 1 < size; ++i) {
-    if (data[i] == '\n' && (data[i + 1] == ' ' || data[i + 1] == '\t') && i + 2 < size) {
-      return true;
-    }
-  }
-  return false;
 }
 
 bool isQuietReadError(const error_code& ec) {
@@ -380,7 +366,8 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
     // The head is read whole first and checked for what Beast's parser tolerates but a proxy
     // must refuse (obs-fold: RFC 9112 5.2), then parsed from the buffer.
     const size_t head_size = co_await readHead(connection, options_.max_header_bytes, ec);
-    if (!ec && hasObsFold(connection.buffer, head_size)) {
+    if (!ec && hasObsFold(std::string_view(
+                   static_cast<const char*>(connection.buffer.data().data()), head_size))) {
       ec = http::error::bad_field;
     }
     if (!ec) {
