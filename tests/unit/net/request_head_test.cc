@@ -42,7 +42,7 @@ class PieceStream {
 
 struct Read {
   error_code ec;
-  Request request;
+  http::request<http::string_body> request;
 };
 
 std::vector<Read> readAll(std::string_view wire, size_t step, RequestLimits limits = {}) {
