@@ -24,7 +24,11 @@ namespace dw::gateway {
 namespace http = net::http;
 using json = nlohmann::ordered_json;
 
-Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)),
+      config_file_(config_.file),
+      metrics_ns_(config_.observe.ns),
+      public_metrics_(config_.security.public_metrics) {}
 
 Gateway::~Gateway() { stop(); }
 
@@ -207,7 +211,7 @@ auto Gateway::onControl(F work) -> decltype(work()) {
 }
 
 Status Gateway::reload() {
-  auto loaded = loadGatewayConfig(config_.file);
+  auto loaded = loadGatewayConfig(config_file_);
   if (!loaded.ok()) {
     reloads_failed_.fetch_add(1);
     return loaded.status();
@@ -219,6 +223,7 @@ Status Gateway::mutate(const std::function<Status(GatewayConfig&)>& edit) {
   GatewayConfig next = config_;
   DW_RETURN_IF_ERROR(edit(next));
   config_ = std::move(next);
+  public_metrics_.store(config_.security.public_metrics);
   routes_.publish(registry_.build(config_));
   return okStatus();
 }
@@ -259,6 +264,7 @@ Status Gateway::applyConfig(GatewayConfig config) {
     DW_RETURN_IF_ERROR(access_->reconfigure(config.security));
   }
   config_ = std::move(config);
+  public_metrics_.store(config_.security.public_metrics);
   routes_.publish(registry_.build(config_));
   health_->start(config_.health_check);
   reloads_ok_.fetch_add(1);
@@ -308,6 +314,7 @@ Status Gateway::setWeights(const std::string& model_name, std::string_view body,
     return invalidArgument("at least one stable or canary version needs a weight above 0");
   }
   config_ = std::move(next);
+  public_metrics_.store(config_.security.public_metrics);
   routes_.publish(registry_.build(config_));
   weight_changes_.fetch_add(1);
   DW_LOG_INFO("weights of model {} changed through the admin API", model_name);
@@ -361,7 +368,7 @@ bool Gateway::ready() const {
 std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
   auto table = routes_.load();
   observe::ExpositionWriter w(format);
-  const std::string& ns = config_.observe.ns;
+  const std::string& ns = metrics_ns_;
   auto name = [&](std::string_view suffix) { return ns + "_" + std::string(suffix); };
   w.family(name("build_info"), "gauge", "The running deepwatch build.");
   w.sample(name("build_info"), {{"version", DW_VERSION}}, 1);
@@ -474,7 +481,7 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
 }
 
 void Gateway::writeResources(observe::ExpositionWriter& w, const RoutingTable& table) const {
-  const std::string& ns = config_.observe.ns;
+  const std::string& ns = metrics_ns_;
   auto name = [&](std::string_view suffix) { return ns + "_resource_" + std::string(suffix); };
   const ResourceReadings readings = resources_->readings();
   struct EngineFamily {
@@ -703,7 +710,7 @@ asio::awaitable<bool> Gateway::admitAdmin(net::Exchange& exchange, AdminCaller* 
   const net::Request& request = exchange.request();
   caller->source_ip = exchange.remoteAddress();
   std::shared_ptr<const security::AccessPolicy> policy = access_policy_.load();
-  const AdminPermission need = permissionFor(request, config_.security.public_metrics);
+  const AdminPermission need = permissionFor(request, public_metrics_.load());
   *need_out = need;
   if (!policy->enabled() || need.kind == AdminPermission::Kind::kPublic) {
     co_return true;
