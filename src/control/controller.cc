@@ -1329,7 +1329,7 @@ gateway::Gateway::AdminReply Controller::handleSettings(const json& body, bool p
 }
 
 void Controller::writeMetrics(observe::ExpositionWriter& w) const {
-  const std::string& ns = gateway_.config().observe.ns;
+  const std::string& ns = gateway_.metricsNamespace();  // Admin worker: not config().
   std::lock_guard lock(metrics_mutex_);
   w.family(ns + "_output_accuracy", "gauge",
            "Golden-set probe accuracy of a version over its rolling window (R5 L3).");

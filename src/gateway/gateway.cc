@@ -24,7 +24,11 @@ namespace dw::gateway {
 namespace http = net::http;
 using json = nlohmann::ordered_json;
 
-Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)),
+      config_file_(config_.file),
+      metrics_ns_(config_.observe.ns),
+      public_metrics_(config_.security.public_metrics) {}
 
 Gateway::~Gateway() { stop(); }
 
@@ -218,7 +222,7 @@ auto Gateway::onControl(F work) -> decltype(work()) {
 ResourceReadings Gateway::resourceReadings() const { return resources_->readings(); }
 
 Status Gateway::reload() {
-  auto loaded = loadGatewayConfig(config_.file);
+  auto loaded = loadGatewayConfig(config_file_);
   if (!loaded.ok()) {
     reloads_failed_.fetch_add(1);
     return loaded.status();
@@ -231,6 +235,7 @@ Status Gateway::mutate(const std::function<Status(GatewayConfig&)>& edit, bool n
   DW_RETURN_IF_ERROR(edit(next));
   DW_RETURN_IF_ERROR(route_state_->save(next));  // Durable before it is acknowledged (R9).
   config_ = std::move(next);
+  public_metrics_.store(config_.security.public_metrics);
   routes_.publish(registry_.build(config_));
   if (notify) {
     for (const auto& hook : routes_hooks_) {
@@ -283,6 +288,7 @@ Status Gateway::applyConfig(GatewayConfig config) {
   route_state_->setFile(config);
   DW_RETURN_IF_ERROR(route_state_->save(config));
   config_ = std::move(config);
+  public_metrics_.store(config_.security.public_metrics);
   routes_.publish(registry_.build(config_));
   health_->start(config_.health_check);
   reloads_ok_.fetch_add(1);
@@ -308,7 +314,10 @@ Status Gateway::setWeights(const std::string& model_name, std::string_view body,
   if (model == nullptr) {
     return notFound(fmt::format("no model '{}'", model_name));
   }
-  for (auto& [version_id, weight] : request["weights"].items()) {
+  for (auto& item : request["weights"].items()) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& version_id = item.key();
+    const json& weight = item.value();
     auto it = std::find_if(model->versions.begin(), model->versions.end(),
                            [&](const VersionConfig& v) { return v.id == version_id; });
     if (it == model->versions.end()) {
@@ -330,6 +339,7 @@ Status Gateway::setWeights(const std::string& model_name, std::string_view body,
   }
   DW_RETURN_IF_ERROR(route_state_->save(next));  // Durable before it is acknowledged (R9).
   config_ = std::move(next);
+  public_metrics_.store(config_.security.public_metrics);
   routes_.publish(registry_.build(config_));
   weight_changes_.fetch_add(1);
   for (const auto& hook : routes_hooks_) {
@@ -392,7 +402,7 @@ bool Gateway::ready() const {
 std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
   auto table = routes_.load();
   observe::ExpositionWriter w(format);
-  const std::string& ns = config_.observe.ns;
+  const std::string& ns = metrics_ns_;
   auto name = [&](std::string_view suffix) { return ns + "_" + std::string(suffix); };
   w.family(name("build_info"), "gauge", "The running deepwatch build.");
   w.sample(name("build_info"), {{"version", DW_VERSION}}, 1);
@@ -529,7 +539,7 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
 }
 
 void Gateway::writeResources(observe::ExpositionWriter& w, const RoutingTable& table) const {
-  const std::string& ns = config_.observe.ns;
+  const std::string& ns = metrics_ns_;
   auto name = [&](std::string_view suffix) { return ns + "_resource_" + std::string(suffix); };
   const ResourceReadings readings = resources_->readings();
   struct EngineFamily {
@@ -758,7 +768,7 @@ asio::awaitable<bool> Gateway::admitAdmin(net::Exchange& exchange, AdminCaller* 
   const net::Request& request = exchange.request();
   caller->source_ip = exchange.remoteAddress();
   std::shared_ptr<const security::AccessPolicy> policy = access_policy_.load();
-  const AdminPermission need = permissionFor(request, config_.security.public_metrics);
+  const AdminPermission need = permissionFor(request, public_metrics_.load());
   *need_out = need;
   if (!policy->enabled() || need.kind == AdminPermission::Kind::kPublic) {
     co_return true;

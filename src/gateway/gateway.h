@@ -97,6 +97,9 @@ class Gateway {
     return access_policy_.load();
   }
   const GatewayConfig& config() const { return config_; }
+  // observe.namespace, fixed at start: any thread (metrics sources run on admin workers, where
+  // config() would race with a reload).
+  const std::string& metricsNamespace() const { return metrics_ns_; }
 
   void start();
   // Reloads the configuration file. A bad file keeps the running configuration; the returned
@@ -141,7 +144,13 @@ class Gateway {
   asio::awaitable<void> handleBaseline(net::Exchange& exchange, std::string model);
 
   GatewayConfig config_;  // Control thread.
-  Registry registry_;     // Control thread.
+  // What other threads read of the configuration (reload() on the caller's thread, admin
+  // requests on admin workers): config_ is replaced by the control thread on every reload and
+  // weight change, so reading it there raced (found by make test-tsan).
+  const std::string config_file_;
+  const std::string metrics_ns_;  // observe.namespace: a restart changes it, a reload does not.
+  std::atomic<bool> public_metrics_;
+  Registry registry_;  // Control thread.
   SnapshotSlot<RoutingTable> routes_;
   SnapshotSlot<security::AccessPolicy> access_policy_;
   std::unique_ptr<AccessControl> access_;  // Control thread.

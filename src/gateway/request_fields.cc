@@ -38,78 +38,107 @@ bool invalidJson(FieldError* error) {
 
 namespace {
 
+// The scanners below read what they can use and skip values of other types, but an error in the
+// JSON itself is returned: simdjson's on-demand iterator is unusable after one, and the caller's
+// loop over the body's fields would end early without a word, so that a later `stream` or a
+// second `model` went unseen (found by fuzz/request_fields_fuzz.cc).
+simdjson::error_code tolerated(simdjson::error_code code) {
+  return code == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : code;
+}
+
 // Feeds a message's content (a string, or an array of parts with "text") to the scanner.
-void scanContent(od::value content, observe::InputScanner* input) {
+simdjson::error_code scanContent(od::value content, observe::InputScanner* input) {
   std::string_view text;
-  if (!content.get_string().get(text)) {
+  if (auto code = content.get_string().get(text); !code) {
     input->addText(text);
-    return;
+    return simdjson::SUCCESS;
+  } else if (code != simdjson::INCORRECT_TYPE) {
+    return code;
   }
   od::array parts;
-  if (content.get_array().get(parts)) {
-    return;
+  if (auto code = content.get_array().get(parts)) {
+    return tolerated(code);
   }
   for (auto part_result : parts) {
     od::object part;
-    if (std::move(part_result).get_object().get(part)) {
-      return;
+    if (auto code = std::move(part_result).get_object().get(part)) {
+      return tolerated(code);
     }
     for (auto field_result : part) {
       od::field field;
       std::string_view key;
-      if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
-        return;
+      if (auto code = std::move(field_result).get(field)) {
+        return code;
       }
-      if (key == "text" && !field.value().get_string().get(text)) {
-        input->addText(text);
+      if (auto code = field.unescaped_key().get(key)) {
+        return code;
+      }
+      if (key == "text") {
+        if (auto code = field.value().get_string().get(text); !code) {
+          input->addText(text);
+        } else if (code != simdjson::INCORRECT_TYPE) {
+          return code;
+        }
       }
     }
   }
+  return simdjson::SUCCESS;
 }
 
 // `messages`: every message counts; their contents are examined.
-void scanMessages(od::value messages, observe::InputScanner* input) {
+simdjson::error_code scanMessages(od::value messages, observe::InputScanner* input) {
   od::array array;
-  if (messages.get_array().get(array)) {
-    return;
+  if (auto code = messages.get_array().get(array)) {
+    return tolerated(code);
   }
   for (auto message_result : array) {
     od::object message;
-    if (std::move(message_result).get_object().get(message)) {
-      return;
+    if (auto code = std::move(message_result).get_object().get(message)) {
+      return tolerated(code);
     }
     input->addMessage();
     for (auto field_result : message) {
       od::field field;
       std::string_view key;
-      if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
-        return;
+      if (auto code = std::move(field_result).get(field)) {
+        return code;
+      }
+      if (auto code = field.unescaped_key().get(key)) {
+        return code;
       }
       if (key == "content") {
-        scanContent(field.value(), input);
+        if (auto code = scanContent(field.value(), input)) {
+          return code;
+        }
       }
     }
   }
+  return simdjson::SUCCESS;
 }
 
 // `prompt` or `input`: a string or an array of strings (token-id arrays are skipped).
-void scanTexts(od::value value, observe::InputScanner* input) {
+simdjson::error_code scanTexts(od::value value, observe::InputScanner* input) {
   std::string_view text;
-  if (!value.get_string().get(text)) {
+  if (auto code = value.get_string().get(text); !code) {
     input->addMessage();
     input->addText(text);
-    return;
+    return simdjson::SUCCESS;
+  } else if (code != simdjson::INCORRECT_TYPE) {
+    return code;
   }
   od::array array;
-  if (value.get_array().get(array)) {
-    return;
+  if (auto code = value.get_array().get(array)) {
+    return tolerated(code);
   }
   for (auto item : array) {
-    if (!item.get_string().get(text)) {
+    if (auto code = item.get_string().get(text); !code) {
       input->addMessage();
       input->addText(text);
+    } else if (code != simdjson::INCORRECT_TYPE) {
+      return code;
     }
   }
+  return simdjson::SUCCESS;
 }
 
 }  // namespace
@@ -190,9 +219,13 @@ bool RequestFieldParser::parse(std::string_view body, RequestFields* out, FieldE
         return false;
       }
     } else if (input != nullptr && key == "messages") {
-      scanMessages(value, input);
+      if (scanMessages(value, input)) {
+        return invalidJson(error);
+      }
     } else if (input != nullptr && (key == "prompt" || key == "input")) {
-      scanTexts(value, input);
+      if (scanTexts(value, input)) {
+        return invalidJson(error);
+      }
     }
     // Other values are skipped unread; the upstream parses the body in full and rejects what
     // is malformed in them.

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/random.h"
 #include "net/json_error.h"
+#include "net/request_head.h"
 
 namespace dw::net {
 
@@ -70,15 +71,11 @@ asio::awaitable<size_t> readHead(Connection& connection, size_t limit, size_t li
       *line_too_long = true;
       co_return 0;
     }
-    // A head ends at a blank line. "\n\n" ends it too, so that bare-LF line endings are handed
-    // to the parser, which refuses them, instead of waiting for a CRLF that never comes.
-    const size_t end = bytes.find("\n\n", scanned);
-    const size_t crlf_end = bytes.find("\n\r\n", scanned);
-    if (end != std::string_view::npos || crlf_end != std::string_view::npos) {
-      co_return std::min(end == std::string_view::npos ? bytes.size() : end + 2,
-                         crlf_end == std::string_view::npos ? bytes.size() : crlf_end + 3);
+    // The same steps as readRequest() (net/request_head.h), which the fuzz target runs.
+    if (const size_t head = headSize(bytes, scanned); head != std::string_view::npos) {
+      co_return head;
     }
-    scanned = bytes.size() >= 3 ? bytes.size() - 3 : 0;
+    scanned = bytes.size();
     if (bytes.size() >= limit) {
       ec = http::error::header_limit;
       co_return 0;
@@ -107,17 +104,6 @@ std::string generatedRequestId() {
   char id[24];
   std::snprintf(id, sizeof(id), "req_%016llx", static_cast<unsigned long long>(random.next()));
   return id;
-}
-
-// True when a header line of the head (its first `size` bytes) continues on the next line.
-bool hasObsFold(const beast::flat_buffer& buffer, size_t size) {
-  const auto* data = static_cast<const char*>(buffer.data().data());
-  for (size_t i = 0; i + 1 < size; ++i) {
-    if (data[i] == '\n' && (data[i + 1] == ' ' || data[i + 1] == '\t') && i + 2 < size) {
-      return true;
-    }
-  }
-  return false;
 }
 
 std::string_view trimOws(std::string_view value) {
@@ -499,7 +485,8 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
       refusal = {http::status::uri_too_long, "the request line is longer than " +
                                                  std::to_string(options_.max_request_line_bytes) +
                                                  " bytes"};
-    } else if (!ec && hasObsFold(connection.buffer, head_size)) {
+    } else if (!ec && hasObsFold(std::string_view(
+                          static_cast<const char*>(connection.buffer.data().data()), head_size))) {
       ec = http::error::bad_field;
     }
     if (!ec && !refusal.refused()) {

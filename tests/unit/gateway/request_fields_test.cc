@@ -200,6 +200,40 @@ TEST_F(RequestFieldParserTest, ReusesOneParserForBodiesOfDifferentSizes) {
   EXPECT_EQ(accepted(R"({"model":"again"})").model, "again");
 }
 
+// Regression (fuzz/request_fields_fuzz.cc): a malformed message used to end the scan of the
+// body's fields silently, so that with input features on, the `stream` after it went unseen and
+// the request was accepted as not streamed.
+TEST_F(RequestFieldParserTest, MalformedMessagesWithInputScannerAreInvalidJson) {
+  const observe::InputLimits limits;
+  for (std::string_view body : {
+           R"({"model":"m","messages":[{"rful."},{"role":"user","content":"hi"}],"stream":true})",
+           R"({"model":"m","messages":[{"content":[{"text"}]}],"stream":true})",
+           R"({"model":"m","prompt":["a","bad \x escape"],"stream":true})",
+           R"({"model":"m","messages":[{"content":"bad \x escape"}],"model":"n"})",
+       }) {
+    observe::InputScanner input(limits);
+    RequestFields fields;
+    FieldError error;
+    EXPECT_FALSE(parser_.parse(body, &fields, &error, &input)) << body;
+    EXPECT_EQ(error.code, "invalid_json") << body;
+  }
+}
+
+TEST_F(RequestFieldParserTest, ValuesOfOtherTypesInMessagesAreSkippedNotErrors) {
+  const observe::InputLimits limits;
+  observe::InputScanner input(limits);
+  RequestFields fields;
+  FieldError error;
+  ASSERT_TRUE(parser_.parse(
+      R"({"model":"m","messages":[{"content":7},{"content":[{"text":2},{"text":"ok"}]}],)"
+      R"("prompt":{"a":1},"input":[1,2],"stream":true})",
+      &fields, &error, &input))
+      << error.message;
+  EXPECT_EQ(fields.model, "m");
+  EXPECT_TRUE(fields.stream);
+  EXPECT_EQ(input.chars(), 2u);
+}
+
 // Parses `body` and rewrites its model to `model`.
 std::string rewritten(std::string_view body, std::string_view model) {
   RequestFieldParser parser;
