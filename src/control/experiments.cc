@@ -115,12 +115,12 @@ std::map<std::string, ArmSamples> Experiments::samples(const Running& experiment
       const Counters empty;
       const Counters& s = start != experiment.at_start.end() ? start->second : empty;
       a.correct.insert(a.correct.end(),
-                       it->second.feedback_positive - std::min(it->second.feedback_positive,
-                                                               s.feedback_positive),
+                       it->second.feedback_positive -
+                           std::min(it->second.feedback_positive, s.feedback_positive),
                        1);
       a.correct.insert(a.correct.end(),
-                       it->second.feedback_negative - std::min(it->second.feedback_negative,
-                                                               s.feedback_negative),
+                       it->second.feedback_negative -
+                           std::min(it->second.feedback_negative, s.feedback_negative),
                        0);
     }
     if (route != nullptr) {

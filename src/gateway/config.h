@@ -143,7 +143,7 @@ struct GatewayConfig {
   OutlierConfig outlier;
   RetryConfig retry;
   observe::ObserveConfig observe;
-  std::string state_dir = "var";      // The SQLite state file lives here (deepwatch.db).
+  std::string state_dir = "var";  // The SQLite state file lives here (deepwatch.db).
   // This gateway's zone (R9): requests go to replicas of the same zone while one of them is
   // usable, and to the other zones only then. Empty: no preference.
   std::string zone;

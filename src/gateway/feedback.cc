@@ -24,10 +24,11 @@ uint64_t entryOf(uint64_t hash, int series) {
 }
 
 constexpr std::array<std::string_view, 10> kPositive = {
-    "good", "correct", "positive", "up", "thumbs_up", "helpful", "accept", "accepted", "yes", "true"};
+    "good",    "correct", "positive", "up",  "thumbs_up",
+    "helpful", "accept",  "accepted", "yes", "true"};
 constexpr std::array<std::string_view, 11> kNegative = {
-    "bad",  "incorrect", "wrong",    "negative", "down", "thumbs_down",
-    "unhelpful", "reject", "rejected", "no",       "false"};
+    "bad",       "incorrect", "wrong",    "negative", "down", "thumbs_down",
+    "unhelpful", "reject",    "rejected", "no",       "false"};
 
 bool validRequestId(std::string_view id) {
   return !id.empty() && id.size() <= 200 &&
@@ -83,9 +84,10 @@ std::optional<FeedbackInput> parseFeedback(std::string_view body, FeedbackError*
   for (const auto& [key, value] : json.items()) {
     if (key == "request_id") {
       if (!value.is_string() || !validRequestId(value.get_ref<const std::string&>())) {
-        return fail("'request_id' must be the x-request-id of an answer (1-200 printable "
-                    "characters).",
-                    "request_id");
+        return fail(
+            "'request_id' must be the x-request-id of an answer (1-200 printable "
+            "characters).",
+            "request_id");
       }
       out.request_id = value.get<std::string>();
     } else if (key == "score") {
@@ -120,10 +122,11 @@ std::optional<FeedbackInput> parseFeedback(std::string_view body, FeedbackError*
   } else if (std::find(kNegative.begin(), kNegative.end(), out.label) != kNegative.end()) {
     out.positive = false;
   } else {
-    return fail("'label' must be one of good, correct, positive, up, helpful, accept, yes "
-                "(a right answer) or bad, incorrect, wrong, negative, down, unhelpful, reject, "
-                "no (a wrong one).",
-                "label");
+    return fail(
+        "'label' must be one of good, correct, positive, up, helpful, accept, yes "
+        "(a right answer) or bad, incorrect, wrong, negative, down, unhelpful, reject, "
+        "no (a wrong one).",
+        "label");
   }
   return out;
 }
@@ -147,7 +150,7 @@ void FeedbackBook::add(int series, const FeedbackInput& input) {
 FeedbackBook::Tally FeedbackBook::tally(int series) const {
   std::lock_guard lock(mutex_);
   return series >= 0 && static_cast<size_t>(series) < by_series_.size() ? by_series_[series]
-                                                                          : Tally{};
+                                                                        : Tally{};
 }
 
 std::vector<std::pair<int, FeedbackBook::Tally>> FeedbackBook::all() const {

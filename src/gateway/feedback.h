@@ -10,8 +10,8 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,7 +22,7 @@
 namespace dw::observe {
 class ExpositionWriter;
 struct SeriesName;
-}
+}  // namespace dw::observe
 
 namespace dw::gateway {
 
@@ -49,9 +49,9 @@ class ServedLedger {
 // One judgement as sent by a client.
 struct FeedbackInput {
   std::string request_id;
-  bool positive = false;               // Counts as a correct answer toward accuracy.
-  std::optional<double> score;         // In [0, 1] when sent as a score.
-  std::string label;                   // The label as sent, when sent as a label.
+  bool positive = false;        // Counts as a correct answer toward accuracy.
+  std::optional<double> score;  // In [0, 1] when sent as a score.
+  std::string label;            // The label as sent, when sent as a label.
 };
 
 // Parses and validates a POST /v1/feedback body: {"request_id": "...", "score": 0..1} or

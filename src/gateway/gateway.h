@@ -18,8 +18,8 @@
 #include "gateway/access_control.h"
 #include "gateway/audit_trail.h"
 #include "gateway/config.h"
-#include "gateway/feedback.h"
 #include "gateway/dashboard.h"
+#include "gateway/feedback.h"
 #include "gateway/health_checker.h"
 #include "gateway/proxy.h"
 #include "gateway/resource_scraper.h"
@@ -159,7 +159,7 @@ class Gateway {
   std::unique_ptr<net::HttpServer> api_;
   std::unique_ptr<net::HttpServer> admin_;
   std::vector<std::function<void(const GatewayConfig&)>> routes_hooks_;
-  std::unique_ptr<Feedback> feedback_;           // Shared by the workers' proxies.
+  std::unique_ptr<Feedback> feedback_;  // Shared by the workers' proxies.
   Dashboard dashboard_;  // Loaded in init(); immutable after, read by the admin worker.
   std::vector<std::unique_ptr<Proxy>> proxies_;  // One per API worker.
   asio::io_context control_io_;

@@ -73,7 +73,8 @@ class Proxy {
   void ejectRefusing(const Replica& replica, const GatewayConfig& config);
   std::string requestId(const net::Request& request);
   // POST /v1/feedback (R6): rates an earlier answer of this gateway by its request id.
-  asio::awaitable<void> handleFeedback(net::Exchange& exchange, const security::AccessPolicy* policy,
+  asio::awaitable<void> handleFeedback(net::Exchange& exchange,
+                                       const security::AccessPolicy* policy,
                                        const security::Principal* principal);
 
   // The caller's principal when the request carries a valid key; nullptr otherwise (and then it
