@@ -133,9 +133,12 @@ struct Refusal {
 
 // What Beast's parser lets through but a proxy must refuse, because the next hop could frame
 // the message differently (request smuggling; SECURITY_RELIABILITY.md 7, cases 1-9):
-// Transfer-Encoding other than exactly "chunked" (RFC 9112 6.3: 400 when chunked is not final;
-// other codings are not implemented: 501), TE in HTTP/1.0, a missing or repeated Host (RFC 9112
-// 3.2), too many fields (431). Beast itself refuses differing Content-Lengths and CL with TE.
+//  - Transfer-Encoding other than exactly "chunked": 400 when chunked is not the final coding,
+//    501 for any other coding before it (RFC 9112 6.3);
+//  - Transfer-Encoding in HTTP/1.0;
+//  - a missing or repeated Host (RFC 9112 3.2);
+//  - more than max_header_count fields (431).
+// Beast itself refuses differing Content-Lengths and Content-Length with Transfer-Encoding.
 Refusal checkFraming(const Request& request, const ServerOptions& options) {
   size_t fields = 0;
   size_t hosts = 0;
