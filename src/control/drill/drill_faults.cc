@@ -72,18 +72,28 @@ void DrillRun::detectAndRecover(FaultResult& result,
   }
 }
 
-void DrillRun::replicaCrash(FaultResult& result) {
-  const std::string name(specOf(result.kind).name);
-  auto version = stable();
+std::optional<DrillRun::ReplicaTarget> DrillRun::stableReplica(FaultResult& result,
+                                                               std::string_view skip_reason) {
+  const std::optional<VersionView> version = stable();
   const ReplicaView* replica = version ? firstHealthy(*version) : nullptr;
   if (replica == nullptr) {
-    result.skip_reason = "the stable version has no healthy replica";
+    result.skip_reason = std::string(skip_reason);
+    return std::nullopt;
+  }
+  return ReplicaTarget{replica->url, replicaName(*version, replica->url)};
+}
+
+void DrillRun::replicaCrash(FaultResult& result) {
+  const std::string name(specOf(result.kind).name);
+  const std::optional<ReplicaTarget> target =
+      stableReplica(result, "the stable version has no healthy replica");
+  if (!target) {
     return;
   }
-  const std::string url = replica->url;
+  const std::string& url = target->url;
   const int port = portOf(url);
   result.ran = true;
-  result.target = replicaName(*version, url);
+  result.target = target->name;
   result.injected_at = now();
   const int64_t inject_ms = wallClockMs();
   note("inject", name, "POST /fault {\"crash\":\"now\"} to " + result.target);
@@ -193,16 +203,15 @@ void DrillRun::primariesDown(FaultResult& result) {
 
 void DrillRun::replicaLatency(FaultResult& result) {
   const std::string name(specOf(result.kind).name);
-  auto version = stable();
-  const ReplicaView* replica = version ? firstHealthy(*version) : nullptr;
-  if (replica == nullptr) {
-    result.skip_reason = "the stable version has no healthy replica";
+  const std::optional<ReplicaTarget> target =
+      stableReplica(result, "the stable version has no healthy replica");
+  if (!target) {
     return;
   }
-  const std::string url = replica->url;
+  const std::string& url = target->url;
   const std::string latency = formatDuration(options_.latency);
   result.ran = true;
-  result.target = replicaName(*version, url);
+  result.target = target->name;
   result.injected_at = now();
   const int64_t inject_ms = wallClockMs();
   note("inject", name,
@@ -380,13 +389,12 @@ void DrillRun::sinkOutage(FaultResult& result) {
         "alertmanager sink at the drill's --sink-port)";
     return;
   }
-  auto version = stable();
-  const ReplicaView* replica = version ? firstHealthy(*version) : nullptr;
-  if (replica == nullptr) {
-    result.skip_reason = "the stable version has no healthy replica to raise an alert with";
+  const std::optional<ReplicaTarget> target =
+      stableReplica(result, "the stable version has no healthy replica to raise an alert with");
+  if (!target) {
     return;
   }
-  const std::string url = replica->url;
+  const std::string& url = target->url;
   const std::string failed_series =
       fmt::format("{}_alert_notifications_total{{sink=\"{}\",result=\"failed\"}}", options_.ns,
                   options_.sink_name);
@@ -397,7 +405,7 @@ void DrillRun::sinkOutage(FaultResult& result) {
   const double failed_before = sampleValue(metrics(), failed_series);
   result.ran = true;
   result.target = fmt::format("the alert sink on port {} (ReplicaDown raised on {})", sink_->port(),
-                              replicaName(*version, url));
+                              target->name);
   result.injected_at = now();
   const int64_t inject_ms = wallClockMs();
   sink_->stop();

@@ -60,6 +60,13 @@ class DrillRun {
   // Waits until `done()` or `limit` seconds after `from`, polling the deployment.
   void waitUntil(double from, double limit, const std::function<bool()>& done);
 
+  // A fault's target: the stable version's first healthy replica, or nullopt with `skip_reason`
+  // recorded in `result` when there is none.
+  struct ReplicaTarget {
+    std::string url;
+    std::string name;  // As the report names it.
+  };
+  std::optional<ReplicaTarget> stableReplica(FaultResult& result, std::string_view skip_reason);
   // Faults (drill_faults.cc); each fills `result` and restores the fleet.
   void replicaCrash(FaultResult& result);
   void primariesDown(FaultResult& result);
