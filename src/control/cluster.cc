@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "store/etcd_state_store.h"
 
 namespace dw::control {
 namespace {
@@ -57,6 +58,13 @@ Cluster::Cluster(gateway::Gateway& gateway, ClusterConfig config)
   if (config_.name.empty()) {
     config_.name = defaultName(gateway);
   }
+}
+
+std::unique_ptr<store::StateStore> Cluster::stateStore() const {
+  return store::makeEtcdStateStore({.endpoints = config_.etcd,
+                                    .prefix = config_.prefix,
+                                    .guard_key = leader_key_,
+                                    .guard_value = config_.name});
 }
 
 void Cluster::start() {

@@ -21,6 +21,7 @@
 #include "control/control_config.h"
 #include "gateway/gateway.h"
 #include "store/etcd_client.h"
+#include "store/state_store.h"
 
 namespace dw::control {
 
@@ -32,6 +33,11 @@ class Cluster {
   void start();
   void stop();
   bool leader() const { return leader_.load(std::memory_order_relaxed); }
+  // The instance that leads, as last read from etcd (empty when none).
+  const std::string& leaderName() const { return leader_name_; }
+  // Where the controller keeps its state in the cluster: etcd, writable only while this
+  // instance leads (store/etcd_state_store.h).
+  std::unique_ptr<store::StateStore> stateStore() const;
   // GET /admin/v1/cluster: this instance, the leader, the last revision seen.
   gateway::Gateway::AdminReply handle() const;
 

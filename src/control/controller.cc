@@ -107,6 +107,7 @@ struct Controller::Rollout {
   std::string reason;
   std::string last_analysis;
   int64_t event_id = 0;
+  std::string saved;  // The document last stored (state_); written again only when it changes.
   bool done() const {
     return state == "promoted" || state == "rolled_back" || state == "aborted" || state == "failed";
   }
@@ -155,6 +156,11 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
   controller->supervisor_ = std::make_unique<Supervisor>(gateway.config().state_dir + "/logs");
   DW_ASSIGN_OR_RETURN(auto store, store::ControlStore::open(gateway.database()));
   controller->store_.emplace(std::move(store));
+  if (controller->cluster_) {
+    controller->state_ = controller->cluster_->stateStore();
+  } else {
+    DW_ASSIGN_OR_RETURN(controller->state_, store::openSqliteStateStore(gateway.database()));
+  }
   for (const auto& model : gateway.config().models) {
     for (const auto& version : model.versions) {
       if (version.autoscale.enabled) {
@@ -249,6 +255,11 @@ void Controller::start() {
         }
       }
     }
+  }
+  if (!cluster_) {
+    // One gateway: a rollout it was running before it stopped goes on from its step. In a
+    // cluster, the instance that gains the lead does this (tick()).
+    (void)loadRollouts();
   }
   poll_timer_ = std::make_unique<asio::steady_timer>(gateway_.controlContext());
   poll();
@@ -434,7 +445,16 @@ void Controller::tick(std::chrono::system_clock::time_point now) {
   }
   checkRestarts();
   if (!leading) {
+    was_leading_ = false;
     return;
+  }
+  if (cluster_ && !was_leading_) {
+    // This instance has just become the leader: the rollouts are where the last leader stored
+    // them, whatever this instance saw before (R9: a new leader resumes a canary).
+    was_leading_ = loadRollouts();
+    if (!was_leading_) {
+      return;  // The store cannot be read yet: acting on stale rollouts could undo a step.
+    }
   }
   checkStandby();
   checkAccuracy();
@@ -442,6 +462,7 @@ void Controller::tick(std::chrono::system_clock::time_point now) {
     if (!rollout->done()) {
       advance(*rollout);
     }
+    (void)saveRollout(*rollout);
   }
   autoscale();
 }
@@ -690,6 +711,8 @@ Status Controller::deploy(const std::string& model, const std::string& version, 
   rollout->actor = actor;
   rollout->reason = reason;
   rollout->started = rollout->step_started = SteadyClock::now();
+  // Stored before anything is changed: an acknowledged deployment outlives this controller.
+  DW_RETURN_IF_ERROR(saveRollout(*rollout));
   // It loads on the standby side: no traffic until it is healthy and compatible (R4).
   DW_RETURN_IF_ERROR(setRoute(rollout->model, version, Track::kStandby, 0, "", Track::kStable, 0));
   if (candidate->replicas.empty() || launched_.count({rollout->model, version}) != 0) {
@@ -892,6 +915,100 @@ void Controller::finish(Rollout& rollout, const std::string& state, const std::s
             {"reason", reason},
             {"seconds", secondsBetween(rollout.started, SteadyClock::now())},
             {"after", json::parse(metricsJson(rollout.model, ""), nullptr, false)}}));
+}
+
+namespace {
+
+std::string rolloutDocumentOf(const std::string& model, const std::string& candidate,
+                              const std::string& baseline, bool direct, const std::string& state,
+                              size_t step, int failed_analyses, const std::string& actor,
+                              const std::string& reason) {
+  return dump({{"model", model},
+               {"candidate", candidate},
+               {"baseline", baseline},
+               {"mode", direct ? "direct" : "canary"},
+               {"state", state},
+               {"step", step},
+               {"failed_analyses", failed_analyses},
+               {"actor", actor},
+               {"reason", reason}});
+}
+
+}  // namespace
+
+Status Controller::saveRollout(Rollout& rollout) {
+  std::string document = rolloutDocumentOf(rollout.model, rollout.candidate, rollout.baseline,
+                                           rollout.direct, rollout.state, rollout.step,
+                                           rollout.failed_analyses, rollout.actor, rollout.reason);
+  if (document == rollout.saved) {
+    return okStatus();
+  }
+  Status status = state_->put("rollouts", rollout.model, document);
+  if (!status.ok()) {
+    DW_LOG_WARN("the rollout of {} {} ({}) is not stored: {}", rollout.model, rollout.candidate,
+                rollout.state, status.message());
+    return status;
+  }
+  rollout.saved = std::move(document);
+  return okStatus();
+}
+
+bool Controller::loadRollouts() {
+  StatusOr<std::map<std::string, std::string>> documents = state_->list("rollouts");
+  if (!documents.ok()) {
+    DW_LOG_WARN("the rollouts cannot be read from {}: {}", state_->backend(),
+                documents.status().message());
+    return false;
+  }
+  std::map<std::string, std::unique_ptr<Rollout>> loaded;
+  const auto now = SteadyClock::now();
+  for (const auto& [model, document] : *documents) {
+    json doc = json::parse(document, nullptr, false);
+    if (!doc.is_object()) {
+      DW_LOG_WARN("ignoring the stored rollout of {}: not a JSON object", model);
+      continue;
+    }
+    auto rollout = std::make_unique<Rollout>();
+    rollout->model = doc.value("model", model);
+    rollout->candidate = doc.value("candidate", "");
+    rollout->baseline = doc.value("baseline", "");
+    rollout->direct = doc.value("mode", "canary") == "direct";
+    rollout->state = doc.value("state", "failed");
+    rollout->step =
+        std::min<size_t>(doc.value("step", size_t{0}),
+                         config_.rollout.steps.empty() ? 0 : config_.rollout.steps.size() - 1);
+    rollout->failed_analyses = doc.value("failed_analyses", 0);
+    rollout->actor = doc.value("actor", "");
+    rollout->reason = doc.value("reason", "");
+    rollout->saved = document;
+    // Timers start again: the step in progress is analysed over a full interval of this
+    // controller's own observations.
+    rollout->started = rollout->step_started = now;
+    if (!rollout->done()) {
+      const bool routed = (rollout->state == "canary" || rollout->state == "paused") &&
+                          !config_.rollout.steps.empty();
+      if (routed) {
+        // The routes of the step, in case the last controller died between its decision and
+        // publishing them.
+        const int percent = config_.rollout.steps[rollout->step];
+        (void)setRoute(rollout->model, rollout->candidate, Track::kCanary, percent,
+                       rollout->baseline, Track::kStable, 100 - percent);
+      }
+      rollout->event_id = event(
+          "rollout_resumed", rollout->model, rollout->candidate, "controller",
+          fmt::format("{} rollout resumed from {} ({}{})", rollout->direct ? "direct" : "canary",
+                      state_->backend(), rollout->state,
+                      routed ? fmt::format(" at {}%", config_.rollout.steps[rollout->step]) : ""),
+          dump({{"baseline", rollout->baseline},
+                {"step", rollout->step},
+                {"backend", state_->backend()}}));
+      DW_LOG_WARN("resuming the rollout of {} {} ({}, step {}) from {}", rollout->model,
+                  rollout->candidate, rollout->state, rollout->step, state_->backend());
+    }
+    loaded[rollout->model] = std::move(rollout);
+  }
+  rollouts_ = std::move(loaded);
+  return true;
 }
 
 void Controller::advance(Rollout& rollout) {
@@ -1113,6 +1230,33 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
     }
     return reply(200, {{"events", std::move(out)}});
   }
+  if (cluster_ && !cluster_->leader() && path.starts_with("/admin/v1/rollouts")) {
+    // A follower neither runs nor changes rollouts: it shows the leader's, as stored.
+    if (post) {
+      return error(unavailable(fmt::format(
+          "this gateway does not lead the cluster: send rollout operations to the leader '{}'",
+          cluster_->leaderName())));
+    }
+    StatusOr<std::map<std::string, std::string>> documents = state_->list("rollouts");
+    if (!documents.ok()) {
+      return error(documents.status());
+    }
+    json out = json::array();
+    for (const auto& [model, document] : *documents) {
+      json doc = json::parse(document, nullptr, false);
+      if (!doc.is_object()) {
+        continue;
+      }
+      const std::string state = doc.value("state", "");
+      const size_t step = doc.value("step", size_t{0});
+      doc["step"] = (state == "canary" || state == "paused") && step < config_.rollout.steps.size()
+                        ? json(config_.rollout.steps[step])
+                        : json(nullptr);
+      doc["leader"] = cluster_->leaderName();
+      out.push_back(std::move(doc));
+    }
+    return reply(200, {{"rollouts", std::move(out)}});
+  }
   if (path == "/admin/v1/rollouts" && !post) {
     json out = json::array();
     for (const auto& [model, r] : rollouts_) {
@@ -1170,6 +1314,9 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
       return error(failedPrecondition("cannot " + action + " a rollout that is " + r.state));
     }
     event(action, r.model, r.candidate, actor, reason, "{}");
+    if (Status saved = saveRollout(r); !saved.ok()) {
+      return error(saved);  // Done here, but it would not outlive this controller.
+    }
     return reply(200, {{"status", r.state}});
   }
   if (path == "/admin/v1/rollback" && post) {

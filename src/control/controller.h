@@ -32,6 +32,7 @@
 #include "control/supervisor.h"
 #include "gateway/gateway.h"
 #include "store/control_store.h"
+#include "store/state_store.h"
 
 namespace dw::control {
 
@@ -84,6 +85,11 @@ class Controller {
                   double weight, const std::string& other, gateway::Track other_track,
                   double other_weight);
   void finish(Rollout& rollout, const std::string& state, const std::string& reason);
+  // Stores a rollout's document when it changed (R9: a rollout survives its controller).
+  Status saveRollout(Rollout& rollout);
+  // Takes the rollouts from the state store and resumes those in flight at their step; false
+  // when the store could not be read.
+  bool loadRollouts();
   void rollback(const std::string& model, const std::string& from, const std::string& to,
                 const std::string& kind, const std::string& actor, const std::string& reason);
   asio::awaitable<void> compatibilityCheck(std::string model, std::string version);
@@ -110,6 +116,9 @@ class Controller {
   std::unique_ptr<HistoryRecorder> history_;  // R6 rollups for the weekly report.
   std::unique_ptr<ReportScheduler> reports_;  // R6 the weekly report.
   std::optional<store::ControlStore> store_;
+  // The rollouts' state: SQLite on one gateway, etcd in a cluster (the leader writes).
+  std::unique_ptr<store::StateStore> state_;
+  bool was_leading_ = false;  // In a cluster: whether the last tick led (resume on gaining it).
   std::map<std::pair<std::string, std::string>, std::vector<uint16_t>> launched_;
   std::map<std::pair<std::string, std::string>, Autoscaler> autoscalers_;
   std::map<std::pair<std::string, std::string>, SteadyClock::time_point> last_scaled_;

@@ -5,47 +5,15 @@
 // within the lease TTL (plus one renewal period); one etcd member down stops nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startModel, startGateway, waitFor } from '../lib/harness.mjs';
+import { haveEtcd, startEtcd } from '../lib/etcd.mjs';
 
-const ETCD = '/usr/bin/etcd';
 const TTL_S = 4;
-const members = [];
+let etcd;
+let members = [];
 const gateways = [];
 let v1;
 let v2;
-
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startEtcd() {
-  const dir = mkdtempSync(join(tmpdir(), 'dw-etcd-'));
-  const specs = [];
-  for (let i = 0; i < 3; ++i) specs.push({ name: `m${i}`, client: await freePort(), peer: await freePort() });
-  const initial = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peer}`).join(',');
-  for (const s of specs) {
-    const child = spawn(ETCD, [
-      '--name', s.name, '--data-dir', join(dir, s.name),
-      '--listen-client-urls', `http://127.0.0.1:${s.client}`, '--advertise-client-urls', `http://127.0.0.1:${s.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${s.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peer}`,
-      '--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', 'dw-test',
-      '--heartbeat-interval', '100', '--election-timeout', '1000', '--log-level', 'error',
-    ], { stdio: 'ignore' });
-    members.push({ ...s, url: `http://127.0.0.1:${s.client}`, child });
-  }
-  for (const m of members) {
-    await waitFor(async () => (await fetch(`${m.url}/health`).catch(() => null))?.status === 200, { timeout: 20000, what: `etcd ${m.name}` });
-  }
-}
 
 const config = (name) => ({
   upstream: { health_check: { interval: '250ms' } },
@@ -60,7 +28,9 @@ const config = (name) => ({
 });
 
 before(async () => {
-  await startEtcd();
+  if (!haveEtcd) return;
+  etcd = await startEtcd();
+  members = etcd.members;
   v1 = await startModel(['--version', 'v1']);
   v2 = await startModel(['--version', 'v2']);
   for (const name of ['gw-a', 'gw-b', 'gw-c']) gateways.push(await startGateway(config(name)));
@@ -69,7 +39,7 @@ after(async () => {
   for (const g of gateways) await g?.stop();
   await v1?.stop();
   await v2?.stop();
-  for (const m of members) m.child.kill('SIGKILL');
+  etcd?.stop();
 });
 
 async function cluster(g) {
@@ -97,7 +67,7 @@ async function propagation(from, others, w) {
 }
 
 test('three gateways: one leader, shared weights, leader takeover, an etcd member down',
-  { skip: !existsSync(ETCD) && 'etcd-server is not installed' }, async () => {
+  { skip: !haveEtcd && 'etcd-server is not installed' }, async () => {
   const leaders = await waitFor(async () => {
     const states = await Promise.all(gateways.map(cluster));
     const leading = states.filter((s) => s?.is_leader);

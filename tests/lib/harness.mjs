@@ -136,7 +136,19 @@ export async function startGateway(config, { ready = true, logLevel = 'warn' } =
     ...config,
   };
   writeFileSync(file, typeof config === 'string' ? withoutAuth(config) : JSON.stringify(full, null, 2));
+  return serveConfig(file, dir, { ready, logLevel });
+}
+
+// Starts `deepwatch serve` again on a gateway's configuration and state, after it was stopped or
+// killed (its ports are new when the configuration asks for port 0).
+export function restartGateway(gateway, options = {}) {
+  return serveConfig(gateway.configFile, gateway.configDir, options);
+}
+
+async function serveConfig(file, dir, { ready = true, logLevel = 'warn' } = {}) {
   const adminPortFile = join(dir, 'admin-port');
+  rmSync(adminPortFile, { force: true });
+  rmSync(join(dir, 'api-port'), { force: true });
   const proc = await startProcess(['--log-level', logLevel, 'serve', '-c', file, '--admin-port-file', adminPortFile], {
     portFlag: null,
     portFile: join(dir, 'api-port'),
