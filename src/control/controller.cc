@@ -1498,6 +1498,12 @@ void Controller::writeMetrics(observe::ExpositionWriter& w) const {
   for (const auto& [key, n] : running_) {
     w.sample(ns + "_replicas_running", {{"model", key.first}, {"version", key.second}}, n);
   }
+  if (cluster_) {
+    // R9: summed over the instances it must be 1 (deploy/prometheus/cluster_rules.yml alerts
+    // on no leader and on two).
+    w.family(ns + "_cluster_leader", "gauge", "1 while this gateway leads its cluster, else 0.");
+    w.sample(ns + "_cluster_leader", {}, cluster_->leader() ? 1.0 : 0.0);
+  }
   w.family(ns + "_control_events_total", "counter", "Maintenance actions by kind.");
   for (const auto& [kind, n] : events_total_) {
     w.sample(ns + "_control_events_total", {{"kind", kind}}, static_cast<double>(n));

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parser } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
 import { BIN, chat, modelConfig, postJson, startGateway, startModel, waitFor } from '../lib/harness.mjs';
+import { startEtcd } from '../lib/etcd.mjs';
 
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 const RULES_FILE = join(DEPLOY, 'prometheus/cluster_rules.yml');
@@ -58,14 +59,17 @@ function analyse(expr) {
 
 let model;
 let gateway;
+let etcd;
 let exposition = '';
 before(async () => {
   if (!existsSync(BIN)) return;
   model = await startModel();
-  // A zone, as the multi-instance configuration sets one: deepseek_cross_zone_requests_total is
-  // exported only then.
+  etcd = await startEtcd(1);
+  // A zone and a cluster, as the multi-instance configuration sets them:
+  // deepseek_cross_zone_requests_total and deepseek_cluster_leader are exported only then.
   gateway = await startGateway({
     zone: 'eu-a',
+    control: { cluster: { etcd: etcd.members.map((m) => m.url), name: 'gw-a', lease_ttl: '4s' } },
     models: [modelConfig('fortune', [{ id: 'v1', track: 'stable', weight: 100, replicas: [model] }])],
   });
   await postJson(`${gateway.url}/v1/chat/completions`, chat('hello'));
@@ -73,7 +77,7 @@ before(async () => {
   exposition = await waitFor(
     async () => {
       const text = await (await fetch(`${gateway.admin}/metrics`)).text();
-      return /^deepseek_time_to_first_token_seconds_bucket\{/m.test(text) ? text : null;
+      return /^deepseek_time_to_first_token_seconds_bucket\{/m.test(text) && /^deepseek_cluster_leader 1$/m.test(text) ? text : null;
     },
     { what: 'the histograms on /metrics' },
   );
@@ -81,6 +85,7 @@ before(async () => {
 after(async () => {
   await gateway?.stop();
   await model?.stop();
+  etcd?.stop();
 });
 
 // name -> Set of label names seen on its samples (Prometheus text format).
@@ -127,7 +132,6 @@ test('every series the rules read is exported by deepwatch, with the labels they
   }
   assert.ok(read >= 8, `${read} selectors of exported series`);
   // The checker itself refuses what it must.
-  assert.ok(!exported.has('deepseek_cluster_leader'), 'no leader gauge yet (see the rules file)');
   assert.deepEqual(analyse('sum(rate(x[1m])').errors.length > 0, true);
 });
 
@@ -174,7 +178,7 @@ test('the alerts on `up` name the scrape job that deploy/k8s documents', () => {
     }
   }
   const alerts = allRules.filter((r) => r.alert).map((r) => r.alert);
-  assert.deepEqual(alerts, ['DeepwatchInstanceDown', 'DeepwatchInstancesBelowMinimum', 'DeepwatchSingleZone']);
+  assert.deepEqual(alerts, ['DeepwatchInstanceDown', 'DeepwatchInstancesBelowMinimum', 'DeepwatchLeaderCount', 'DeepwatchSingleZone']);
 });
 
 test('the promtool unit tests fail on rules broken across instances', { skip: !hasPromtool && 'promtool is not installed' }, () => {
