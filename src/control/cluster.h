@@ -33,6 +33,8 @@ class Cluster {
   void start();
   void stop();
   bool leader() const { return leader_.load(std::memory_order_relaxed); }
+  const std::string& name() const { return config_.name; }
+  const ClusterConfig& config() const { return config_; }
   // The instance that leads, as last read from etcd (empty when none).
   const std::string& leaderName() const { return leader_name_; }
   // Where the controller keeps its state in the cluster: etcd, writable only while this

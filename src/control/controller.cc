@@ -10,6 +10,7 @@
 #include "base/duration.h"
 #include "base/log.h"
 #include "net/http_client.h"
+#include "security/audit_mirror.h"
 
 namespace dw::control {
 
@@ -158,6 +159,10 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(ControlConfig config,
   controller->store_.emplace(std::move(store));
   if (controller->cluster_) {
     controller->state_ = controller->cluster_->stateStore();
+    // R8/R9: every audit entry of this gateway is in etcd too before it is acknowledged.
+    const ClusterConfig& cluster = controller->cluster_->config();
+    gateway.audit().setMirror(security::makeEtcdAuditMirror(
+        {.endpoints = cluster.etcd, .prefix = cluster.prefix, .instance = cluster.name}));
   } else {
     DW_ASSIGN_OR_RETURN(controller->state_, store::openSqliteStateStore(gateway.database()));
   }

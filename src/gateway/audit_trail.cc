@@ -87,6 +87,14 @@ StatusOr<security::AuditEntry> AuditTrail::record(const security::AuditRecord& r
                  entry.status().message());
     return entry.status();
   }
+  if (mirror_ != nullptr) {
+    if (Status mirrored = mirrorThrough(*entry); !mirrored.ok()) {
+      ++failures_;
+      DW_LOG_ERROR("audit: entry {} ({} on {}) is not in the cluster's copy: {}", entry->seq,
+                   record.operation, record.target, mirrored.message());
+      return mirrored;
+    }
+  }
   if (!impact_model.empty() && record.outcome == security::AuditOutcome::kSuccess) {
     Pending p{entry->audit_id,
               impact_model,
@@ -98,6 +106,41 @@ StatusOr<security::AuditEntry> AuditTrail::record(const security::AuditRecord& r
     pending_.push_back(std::move(p));
   }
   return entry;
+}
+
+Status AuditTrail::mirrorThrough(const security::AuditEntry& entry) {
+  std::lock_guard lock(mirror_mutex_);
+  if (first_hash_.empty()) {
+    security::AuditFilter first;
+    first.limit = 1;
+    DW_ASSIGN_OR_RETURN(std::vector<security::AuditEntry> head, log_->list(first));
+    if (head.empty()) {
+      return internalError("the audit log lists no first entry");
+    }
+    first_hash_ = head.front().entry_hash;
+  }
+  if (mirrored_ < 0) {
+    DW_ASSIGN_OR_RETURN(mirrored_, mirror_->lastSeq(first_hash_));
+  }
+  if (entry.seq <= mirrored_) {
+    return okStatus();  // Sent with a later entry's catch-up.
+  }
+  if (entry.seq > mirrored_ + 1) {
+    // Entries appended while the mirror could not be reached, or by another thread now.
+    security::AuditFilter missing;
+    missing.after_seq = mirrored_;
+    DW_ASSIGN_OR_RETURN(std::vector<security::AuditEntry> entries, log_->list(missing));
+    for (const security::AuditEntry& e : entries) {
+      if (e.seq >= entry.seq) {
+        break;
+      }
+      DW_RETURN_IF_ERROR(mirror_->put(first_hash_, e));
+      mirrored_ = e.seq;
+    }
+  }
+  DW_RETURN_IF_ERROR(mirror_->put(first_hash_, entry));
+  mirrored_ = entry.seq;
+  return okStatus();
 }
 
 void AuditTrail::tick() {

@@ -23,6 +23,7 @@
 #include "base/status.h"
 #include "observe/aggregator.h"
 #include "security/audit_log.h"
+#include "security/audit_mirror.h"
 #include "security/pii_scanner.h"
 
 namespace dw::gateway {
@@ -40,6 +41,11 @@ class AuditTrail {
   void tick();
 
   security::AuditLog& log() { return *log_; }
+  // A remote copy of the chain (a cluster's etcd, R9): from now on every entry is stored there
+  // too before record() returns, entries the mirror lacks first; when it cannot be, record()
+  // fails and the operation is refused, as when the local append fails. Set before the gateway
+  // serves.
+  void setMirror(std::unique_ptr<security::AuditMirror> mirror) { mirror_ = std::move(mirror); }
   uint64_t failures() const { return failures_.load(); }
 
  private:
@@ -52,6 +58,7 @@ class AuditTrail {
     std::vector<security::ImpactMetric> before;
   };
   std::vector<security::ImpactMetric> measure(const std::string& model) const;
+  Status mirrorThrough(const security::AuditEntry& entry);
 
   std::unique_ptr<security::AuditLog> log_;
   // Secrets only: operators' free text is kept, keys and tokens in it are not (catalog 22).
@@ -61,6 +68,10 @@ class AuditTrail {
   std::mutex mutex_;
   std::vector<Pending> pending_;  // Guarded by mutex_.
   std::atomic<uint64_t> failures_{0};
+  std::unique_ptr<security::AuditMirror> mirror_;
+  std::mutex mirror_mutex_;  // Serialises the mirror's writes; guards what follows.
+  std::string first_hash_;   // The chain's first entry hash: names the chain in the mirror.
+  int64_t mirrored_ = -1;    // The highest seq the mirror holds; -1: not asked yet.
 };
 
 }  // namespace dw::gateway

@@ -164,6 +164,28 @@ asio::awaitable<StatusOr<std::optional<EtcdKeyValue>>> EtcdClient::get(std::stri
   co_return std::optional<EtcdKeyValue>(std::move(parsed).value());
 }
 
+asio::awaitable<StatusOr<std::optional<std::string>>> EtcdClient::lastKey(std::string prefix) {
+  json body = {{"key", base64Encode(prefix)},
+               {"range_end", base64Encode(prefixEnd(prefix))},
+               {"sort_order", "DESCEND"},
+               {"sort_target", "KEY"},
+               {"limit", "1"},
+               {"keys_only", true}};
+  StatusOr<json> reply = co_await call("/v3/kv/range", std::move(body));
+  if (!reply.ok()) {
+    co_return reply.status();
+  }
+  const json kvs = reply->value("kvs", json::array());
+  if (kvs.empty()) {
+    co_return std::optional<std::string>();
+  }
+  auto key = base64Decode(kvs.front().value("key", ""));
+  if (!key) {
+    co_return internalError("etcd: a key is not base64");
+  }
+  co_return std::optional<std::string>(std::move(*key));
+}
+
 asio::awaitable<StatusOr<bool>> EtcdClient::createIfAbsent(std::string key, std::string value,
                                                            int64_t lease) {
   const std::string k = base64Encode(key);

@@ -43,6 +43,8 @@ class EtcdClient {
   // The keys with `prefix` changed after `after_revision` (all of them with 0).
   asio::awaitable<StatusOr<EtcdRange>> range(std::string prefix, int64_t after_revision = 0);
   asio::awaitable<StatusOr<std::optional<EtcdKeyValue>>> get(std::string key);
+  // The greatest key with `prefix` (by byte order), keys only; nullopt when there is none.
+  asio::awaitable<StatusOr<std::optional<std::string>>> lastKey(std::string prefix);
   // Puts `value` at `key` with `lease` only when the key does not exist; true when it did so.
   asio::awaitable<StatusOr<bool>> createIfAbsent(std::string key, std::string value, int64_t lease);
   // Puts only while `guard` holds `guard_value` (a leader's key): false when it does not, so a
@@ -63,6 +65,27 @@ class EtcdClient {
   Duration timeout_;
   size_t current_ = 0;
 };
+
+// Runs one client call to completion on a private io_context: for the rare writes that must be
+// durable before an operation is acknowledged (a rollout's state, an audit entry), made from
+// threads that are not running the client's coroutines. Blocks for at most the client's timeout
+// per member.
+template <typename T>
+T runBlocking(asio::awaitable<T> call) {
+  asio::io_context io;
+  std::optional<T> out;
+  // The result is kept by the coroutine itself: StatusOr has no default state for co_spawn's
+  // completion handler to carry.
+  auto keep = [](asio::awaitable<T> op, std::optional<T>* result) -> asio::awaitable<void> {
+    result->emplace(co_await std::move(op));
+  };
+  asio::co_spawn(io, keep(std::move(call), &out), asio::detached);
+  io.run();
+  if (!out) {
+    return T(internalError("etcd: the call ended with an exception"));
+  }
+  return std::move(*out);
+}
 
 // Base64 of etcd's JSON (OpenSSL's codec).
 std::string base64Encode(std::string_view bytes);

@@ -1,29 +1,9 @@
 #include "store/etcd_state_store.h"
 
-#include <optional>
-
 #include "store/etcd_client.h"
 
 namespace dw::store {
 namespace {
-
-// Runs one client call to completion on a private io_context.
-template <typename T>
-T runSync(asio::awaitable<T> call) {
-  asio::io_context io;
-  std::optional<T> out;
-  // The result is kept by the coroutine itself: StatusOr has no default state for co_spawn's
-  // completion handler to carry.
-  auto keep = [](asio::awaitable<T> op, std::optional<T>* result) -> asio::awaitable<void> {
-    result->emplace(co_await std::move(op));
-  };
-  asio::co_spawn(io, keep(std::move(call), &out), asio::detached);
-  io.run();
-  if (!out) {
-    return T(internalError("etcd: the call failed with an exception"));
-  }
-  return std::move(*out);
-}
 
 class EtcdStateStore final : public StateStore {
  public:
@@ -32,7 +12,7 @@ class EtcdStateStore final : public StateStore {
 
   Status put(const std::string& kind, const std::string& key,
              const std::string& document) override {
-    StatusOr<bool> written = runSync(
+    StatusOr<bool> written = runBlocking(
         client_.putIfEquals(options_.guard_key, options_.guard_value, keyOf(kind, key), document));
     if (!written.ok()) {
       return written.status();
@@ -46,7 +26,7 @@ class EtcdStateStore final : public StateStore {
 
   StatusOr<std::map<std::string, std::string>> list(const std::string& kind) override {
     const std::string prefix = options_.prefix + "/state/" + kind + "/";
-    StatusOr<EtcdRange> range = runSync(client_.range(prefix));
+    StatusOr<EtcdRange> range = runBlocking(client_.range(prefix));
     if (!range.ok()) {
       return range.status();
     }

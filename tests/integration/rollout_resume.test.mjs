@@ -5,11 +5,12 @@
 //    over within the lease TTL.
 // Asserted: the rollout goes on from the step it had reached, never back to an earlier one, and
 // is promoted; the new controller records that it resumed it; on etcd, clients that retry on
-// another gateway (as a load balancer does) lose no request, and the takeover fits in the TTL.
+// another gateway (as a load balancer does) lose no request, the takeover fits in the TTL, and
+// the killed leader's audit chain is whole in etcd (RPO = 0), its deployment entries included.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chat, restartGateway, startGateway, startModel, waitFor } from '../lib/harness.mjs';
-import { haveEtcd, startEtcd } from '../lib/etcd.mjs';
+import { etcdRange, haveEtcd, startEtcd } from '../lib/etcd.mjs';
 
 const TTL_S = 4;
 const cleanups = [];
@@ -177,5 +178,19 @@ test('etcd: the leader killed during a canary, another gateway resumes it from i
   }
   console.log(`# etcd: leader ${leader.name} killed at 50%; ${next.name} led after ${takeover.toFixed(2)} s, resumed the canary (${resumed.reason}) and promoted it ${promotedAfter.toFixed(1)} s after the kill; steps seen after: ${seen.join(' -> ')}; load ${load.stats.ok} ok, ${load.stats.failed} failed, ${load.stats.retried} retried on another gateway`);
   assert.ok(takeover <= TTL_S + 1.5, `takeover within the TTL (${takeover} s)`);
+
+  // The dead leader's audit entries, as the cluster kept them: one chain, contiguous, linked,
+  // with the deployment's request and response entries.
+  const kept = await etcdRange(etcd.members[0].url, `/deepwatch/audit/${leader.name}/`);
+  const entries = kept.map((kv) => JSON.parse(kv.value).deepwatch.audit);
+  assert.ok(entries.length >= 2, `audit entries in etcd: ${entries.length}`);
+  assert.equal(new Set(kept.map((kv) => kv.key.split('/').at(-2))).size, 1, 'one chain');
+  entries.forEach((e, i) => {
+    assert.equal(e.seq, i + 1, 'contiguous from the first entry');
+    if (i > 0) assert.equal(e.prev_hash, entries[i - 1].entry_hash, `entry ${e.seq} links to ${i}`);
+  });
+  const deployEntries = kept.map((kv) => JSON.parse(kv.value)).filter((l) => l.event?.action === 'deploy');
+  assert.ok(deployEntries.length >= 2, `the deployment's request and response entries: ${JSON.stringify(deployEntries.map((l) => l.event))}`);
+  console.log(`# etcd kept ${entries.length} audit entries of the killed leader, chained`);
   assert.equal(load.stats.failed, 0, `no request lost: ${load.stats.errors}`);
 });

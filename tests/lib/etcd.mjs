@@ -46,3 +46,19 @@ export async function startEtcd(count = 3) {
     },
   };
 }
+
+// Every key and value under `prefix`, in key order, through etcd's JSON gateway.
+export async function etcdRange(url, prefix) {
+  const b64 = (s) => Buffer.from(s).toString('base64');
+  const end = Buffer.from(prefix);
+  end[end.length - 1] += 1;
+  const r = await fetch(`${url}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: b64(prefix), range_end: end.toString('base64') }),
+  });
+  const body = await r.json();
+  return (body.kvs ?? []).map((kv) => ({
+    key: Buffer.from(kv.key, 'base64').toString(),
+    value: Buffer.from(kv.value ?? '', 'base64').toString(),
+  }));
+}
