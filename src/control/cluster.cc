@@ -54,7 +54,9 @@ Cluster::Cluster(gateway::Gateway& gateway, ClusterConfig config)
       etcd_(config_.etcd,
             std::max<Duration>(config_.lease_ttl / 4, std::chrono::milliseconds(500))),
       leader_key_(config_.prefix + "/leader"),
-      routes_prefix_(config_.prefix + "/routes/") {
+      routes_prefix_(config_.prefix + "/routes/"),
+      access_prefix_(config_.prefix + "/access/"),
+      blocking_etcd_(config_.etcd) {
   if (config_.name.empty()) {
     config_.name = defaultName(gateway);
   }
@@ -67,9 +69,16 @@ std::unique_ptr<store::StateStore> Cluster::stateStore() const {
                                     .guard_value = config_.name});
 }
 
+void Cluster::attach() {
+  // Before the gateway serves: a change made before the first tick is shared too.
+  gateway_.addRoutesHook([this](const gateway::GatewayConfig& config) { onLocalChange(config); });
+  gateway_.access().setShareHook([this](const std::string& item, const std::string& document) {
+    return shareAccess(item, document);
+  });
+}
+
 void Cluster::start() {
   running_ = true;
-  gateway_.addRoutesHook([this](const gateway::GatewayConfig& config) { onLocalChange(config); });
   asio::co_spawn(gateway_.controlContext(), electionLoop(), asio::detached);
   asio::co_spawn(gateway_.controlContext(), syncLoop(), asio::detached);
   DW_LOG_INFO("cluster: {} joins through etcd {} under {}", config_.name,
@@ -143,10 +152,23 @@ asio::awaitable<void> Cluster::syncLoop() {
           }
         }
         first = false;
+        synced_ = true;
       }
       revision_ = std::max(revision_, changed->revision);
     } else {
       DW_LOG_WARN("cluster: reading the shared routes: {}", changed.status().message());
+    }
+    StatusOr<store::EtcdRange> access = co_await etcd_.range(access_prefix_, access_revision_);
+    if (access.ok()) {
+      for (const store::EtcdKeyValue& kv : access->kvs) {
+        const std::string item = kv.key.substr(access_prefix_.size());
+        if (Status s = gateway_.access().applyShared(item, kv.value); !s.ok()) {
+          DW_LOG_WARN("cluster: the shared {} is not applied: {}", item, s.message());
+        }
+      }
+      access_revision_ = std::max(access_revision_, access->revision);
+    } else {
+      DW_LOG_WARN("cluster: reading the shared keys and roles: {}", access.status().message());
     }
     co_await sleepFor(config_.poll);
   }
@@ -195,7 +217,9 @@ void Cluster::apply(const std::string& model_name, const std::string& document) 
 }
 
 void Cluster::onLocalChange(const gateway::GatewayConfig& config) {
-  if (applying_) {
+  if (applying_ || !synced_) {
+    // Before the first read of the shared routes, the cluster's routes win: a gateway that
+    // restarts must not push what its own state file remembers over newer decisions.
     return;
   }
   for (const gateway::ModelConfig& model : config.models) {
@@ -227,6 +251,14 @@ asio::awaitable<void> Cluster::publish(std::string model, std::string document) 
   if (!written.ok()) {
     DW_LOG_WARN("cluster: sharing the routes of {}: {}", model, written.status().message());
   }
+}
+
+Status Cluster::shareAccess(const std::string& item, const std::string& document) {
+  // On the control thread, inside the admin request that makes the change: it is acknowledged
+  // only once etcd's quorum has it. Any instance may write (last writer wins per item).
+  StatusOr<int64_t> written =
+      store::runBlocking(blocking_etcd_.put(access_prefix_ + item, document));
+  return written.ok() ? okStatus() : written.status();
 }
 
 gateway::Gateway::AdminReply Cluster::handle() const {

@@ -9,6 +9,9 @@
 //    experiment) is written to `<prefix>/routes/<model>`; the leader's writes are guarded by its
 //    leader key, so a deposed leader cannot write. Every instance polls the prefix for keys
 //    changed since the revision it last saw (`poll`, 200 ms by default) and applies what changed.
+//  - Shared keys, roles and bindings: a change made through an instance's admin API is stored at
+//    `<prefix>/access/<item>` before it is made (AccessControl::setShareHook), and every instance
+//    applies the items changed since it last looked, as it does routes.
 //
 // Thread contract: the control thread (its loops run on the control io_context).
 #pragma once
@@ -29,6 +32,8 @@ class Cluster {
  public:
   Cluster(gateway::Gateway& gateway, ClusterConfig config);
 
+  // Registers the hooks that share local changes; before the gateway starts.
+  void attach();
   // Starts the election and the route sync on the control thread.
   void start();
   void stop();
@@ -49,17 +54,22 @@ class Cluster {
   asio::awaitable<void> publish(std::string model, std::string document);
   void onLocalChange(const gateway::GatewayConfig& config);
   void apply(const std::string& model, const std::string& document);
+  Status shareAccess(const std::string& item, const std::string& document);
 
   gateway::Gateway& gateway_;
   ClusterConfig config_;
   store::EtcdClient etcd_;
   std::string leader_key_;
   std::string routes_prefix_;
+  std::string access_prefix_;
+  int64_t access_revision_ = 0;      // The last revision of the access items seen.
+  store::EtcdClient blocking_etcd_;  // For the writes made before an operation is acknowledged.
   std::atomic<bool> leader_{false};
   std::string leader_name_;
   int64_t lease_ = 0;
   int64_t revision_ = 0;
   bool running_ = false;
+  bool synced_ = false;                       // The shared routes were read once.
   bool applying_ = false;                     // A remote change is being applied: not re-sent.
   std::map<std::string, std::string> known_;  // Model -> the last document sent or applied.
   std::chrono::steady_clock::time_point last_renewed_{};

@@ -208,6 +208,7 @@ void Controller::attach() {
                            return experiments_->handle(r, c.actor.empty() ? "admin" : c.actor);
                          });
   if (cluster_) {
+    cluster_->attach();
     gateway_.addAdminRoute(
         "/admin/v1/cluster",
         [this](const net::Request&, const gateway::AdminCaller&) { return cluster_->handle(); });

@@ -49,6 +49,35 @@ AccessControl::Reply fromStatus(const Status& status) {
   return error(httpStatusFor(status.code()), status.message(), "");
 }
 
+// A change the cluster's store could not take is not made (AccessControl::setShareHook).
+AccessControl::Reply unshared(const Status& status) {
+  return error(503,
+               fmt::format("The change was not made: the cluster's store cannot take it ({}).",
+                           status.message()),
+               "cluster_unavailable");
+}
+
+// A key as shared between gateways: its row (the digest, never the key) and the bindings made
+// with it.
+std::string keyDocument(const security::KeyRow& row,
+                        const std::vector<security::RoleBinding>& bindings) {
+  json out = {{"id", row.id},
+              {"name", row.name},
+              {"user", row.principal.user},
+              {"groups", row.principal.groups},
+              {"digest", row.digest_hex},
+              {"last4", row.last4},
+              {"created_ms", row.created_ms},
+              {"created_by", row.created_by},
+              {"expires_ms", row.expires_ms},
+              {"revoked_ms", row.revoked_ms},
+              {"bindings", json::array()}};
+  for (const security::RoleBinding& b : bindings) {
+    out["bindings"].push_back(security::toJson(b));
+  }
+  return out.dump();
+}
+
 }  // namespace
 
 AdminPermission permissionFor(const net::Request& request, bool public_metrics) {
@@ -330,7 +359,22 @@ std::optional<AccessControl::Reply> AccessControl::handle(const net::Request& re
       return createKey(request.body(), caller);
     }
     if (method == http::verb::delete_ && !name.empty()) {
-      if (Status s = store_.revokeKey(name, wallClockMs()); !s.ok()) {
+      const int64_t now_ms = wallClockMs();
+      if (share_) {
+        auto rows = store_.keys(false);
+        if (!rows.ok()) {
+          return fromStatus(rows.status());
+        }
+        auto row = std::find_if(rows->begin(), rows->end(),
+                                [&](const security::KeyRow& k) { return k.id == name; });
+        if (row != rows->end()) {
+          row->revoked_ms = now_ms;
+          if (Status s = share("keys/" + name, keyDocument(*row, {})); !s.ok()) {
+            return unshared(s);
+          }
+        }
+      }
+      if (Status s = store_.revokeKey(name, now_ms); !s.ok()) {
         return fromStatus(s);
       }
       if (Status s = rebuild(); !s.ok()) {
@@ -425,6 +469,9 @@ AccessControl::Reply AccessControl::createKey(const std::string& body_text,
   for (const std::string& r : roles) {
     bindings.push_back({row.principal.user + "-" + r, r, {{"User", row.principal.user}}, false});
   }
+  if (Status s = share("keys/" + row.id, keyDocument(row, bindings)); !s.ok()) {
+    return unshared(s);
+  }
   if (Status s = store_.addKeyWithBindings(row, bindings); !s.ok()) {
     return fromStatus(s);
   }
@@ -466,6 +513,9 @@ AccessControl::Reply AccessControl::putRbacObject(bool binding, const std::strin
         return error(409, "That binding comes from the configuration file.", "builtin");
       }
     }
+    if (Status s = share("bindings/" + parsed->name, security::toJson(*parsed).dump()); !s.ok()) {
+      return unshared(s);
+    }
     if (Status s = store_.putBinding(*parsed); !s.ok()) {
       return fromStatus(s);
     }
@@ -486,6 +536,9 @@ AccessControl::Reply AccessControl::putRbacObject(bool binding, const std::strin
     return error(403, "You may not create a role with permissions you do not hold.",
                  "escalation_denied");
   }
+  if (Status s = share("roles/" + parsed->name, security::toJson(*parsed).dump()); !s.ok()) {
+    return unshared(s);
+  }
   if (Status s = store_.putRole(*parsed); !s.ok()) {
     return fromStatus(s);
   }
@@ -504,6 +557,9 @@ AccessControl::Reply AccessControl::deleteRbacObject(bool binding, const std::st
       if (b.name == name) {
         if (b.builtin) {
           return error(409, "That binding comes from the configuration file.", "builtin");
+        }
+        if (Status s = share("bindings/" + name, ""); !s.ok()) {
+          return unshared(s);
         }
         if (Status s = store_.deleteBinding(name); !s.ok()) {
           return fromStatus(s);
@@ -528,6 +584,9 @@ AccessControl::Reply AccessControl::deleteRbacObject(bool binding, const std::st
       return error(409, fmt::format("The role binding '{}' still uses it.", b.name), "in_use");
     }
   }
+  if (Status s = share("roles/" + name, ""); !s.ok()) {
+    return unshared(s);
+  }
   if (Status s = store_.deleteRole(name); !s.ok()) {
     return fromStatus(s);
   }
@@ -535,6 +594,73 @@ AccessControl::Reply AccessControl::deleteRbacObject(bool binding, const std::st
     return fromStatus(s);
   }
   return Reply{200, json{{"deleted", name}}.dump()};
+}
+
+Status AccessControl::share(const std::string& item, const std::string& document) {
+  return share_ ? share_(item, document) : okStatus();
+}
+
+Status AccessControl::applyShared(const std::string& item, const std::string& document) {
+  const size_t slash = item.find('/');
+  const std::string kind = item.substr(0, slash);
+  const std::string name = slash == std::string::npos ? "" : item.substr(slash + 1);
+  json doc = document.empty() ? json() : json::parse(document, nullptr, false);
+  if (name.empty() || doc.is_discarded() || (!document.empty() && !doc.is_object())) {
+    return invalidArgument("a malformed shared access item: " + item);
+  }
+  if (kind == "keys") {
+    if (doc.is_null()) {
+      return invalidArgument("a shared key without its document: " + item);
+    }
+    if (doc.value("revoked_ms", int64_t{0}) > 0) {
+      if (Status s = store_.revokeKey(name, doc.value("revoked_ms", int64_t{0}));
+          !s.ok() && s.code() != StatusCode::kNotFound) {
+        return s;
+      }
+      return rebuild();
+    }
+    DW_ASSIGN_OR_RETURN(std::vector<security::KeyRow> known, store_.keys(true));
+    if (std::any_of(known.begin(), known.end(),
+                    [&](const security::KeyRow& k) { return k.id == name; })) {
+      return okStatus();  // This gateway made it, or applied it already.
+    }
+    security::KeyRow row;
+    row.id = name;
+    row.name = doc.value("name", "");
+    row.principal.user = doc.value("user", "");
+    row.principal.groups = doc.value("groups", std::vector<std::string>{});
+    row.digest_hex = doc.value("digest", "");
+    row.last4 = doc.value("last4", "");
+    row.created_ms = doc.value("created_ms", int64_t{0});
+    row.created_by = doc.value("created_by", "");
+    row.expires_ms = doc.value("expires_ms", int64_t{0});
+    std::vector<security::RoleBinding> bindings;
+    for (const json& b : doc.value("bindings", json::array())) {
+      DW_ASSIGN_OR_RETURN(security::RoleBinding binding, security::bindingFromJson(b));
+      bindings.push_back(std::move(binding));
+    }
+    DW_RETURN_IF_ERROR(store_.addKeyWithBindings(row, bindings));
+    return rebuild();
+  }
+  if (kind == "roles") {
+    if (doc.is_null()) {
+      DW_RETURN_IF_ERROR(store_.deleteRole(name));
+    } else {
+      DW_ASSIGN_OR_RETURN(security::Role role, security::roleFromJson(doc));
+      DW_RETURN_IF_ERROR(store_.putRole(role));
+    }
+    return rebuild();
+  }
+  if (kind == "bindings") {
+    if (doc.is_null()) {
+      DW_RETURN_IF_ERROR(store_.deleteBinding(name));
+    } else {
+      DW_ASSIGN_OR_RETURN(security::RoleBinding binding, security::bindingFromJson(doc));
+      DW_RETURN_IF_ERROR(store_.putBinding(binding));
+    }
+    return rebuild();
+  }
+  return invalidArgument("an unknown shared access item: " + item);
 }
 
 }  // namespace dw::gateway

@@ -7,6 +7,7 @@
 // permissionFor() are thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -77,6 +78,15 @@ class AccessControl {
   // Reapplies the configuration's roles and bindings (after a reload). Control thread.
   Status reconfigure(const security::SecurityConfig& config);
 
+  // Several gateways (R9): every change made through this admin API is first handed to `hook`
+  // as (item, document): item "keys/<id>", "roles/<name>" or "bindings/<name>", document its
+  // JSON ("" when deleted). The change is made here only when the hook succeeds (it stores the
+  // item in etcd), so an acknowledged key or role is never known to one gateway alone.
+  using ShareHook = std::function<Status(const std::string& item, const std::string& document)>;
+  void setShareHook(ShareHook hook) { share_ = std::move(hook); }
+  // Applies an item shared by another gateway (or this one's, coming back). Control thread.
+  Status applyShared(const std::string& item, const std::string& document);
+
  private:
   AccessControl(security::SecurityConfig config, security::AccessStore store,
                 SnapshotSlot<security::AccessPolicy>& slot)
@@ -87,10 +97,12 @@ class AccessControl {
   Reply putRbacObject(bool binding, const std::string& body, const AdminCaller& caller);
   Reply deleteRbacObject(bool binding, const std::string& name, const AdminCaller& caller);
   security::Principal principalOf(const AdminCaller& caller) const;
+  Status share(const std::string& item, const std::string& document);
 
   security::SecurityConfig config_;
   security::AccessStore store_;
   SnapshotSlot<security::AccessPolicy>& policy_;
+  ShareHook share_;
 };
 
 }  // namespace dw::gateway

@@ -93,6 +93,8 @@ class Gateway {
   const FeedbackBook& feedback() const { return feedback_->book(); }
   // The audit log (R8): the controller records what it does on its own here.
   AuditTrail& audit() { return *audit_; }
+  // Keys, roles and bindings (R7): how a cluster shares them (control/cluster). Control thread.
+  AccessControl& access() { return *access_; }
   std::shared_ptr<const security::AccessPolicy> accessPolicy() const {
     return access_policy_.load();
   }

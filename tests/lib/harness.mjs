@@ -125,7 +125,7 @@ export function chat(content, extra = {}) {
 
 // Writes `config` (an object; JSON is YAML) to a file and starts `deepwatch serve` on it with
 // OS-chosen API and admin ports. Resolves once /readyz answers 200 (unless `ready` is false).
-export async function startGateway(config, { ready = true, logLevel = 'warn' } = {}) {
+export async function startGateway(config, { ready = true, logLevel = process.env.DW_LOG ?? 'warn' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dw-gw-'));
   const file = join(dir, 'deepwatch.yaml');
   const full = {
@@ -145,7 +145,7 @@ export function restartGateway(gateway, options = {}) {
   return serveConfig(gateway.configFile, gateway.configDir, options);
 }
 
-async function serveConfig(file, dir, { ready = true, logLevel = 'warn' } = {}) {
+async function serveConfig(file, dir, { ready = true, logLevel = process.env.DW_LOG ?? 'warn' } = {}) {
   const adminPortFile = join(dir, 'admin-port');
   rmSync(adminPortFile, { force: true });
   rmSync(join(dir, 'api-port'), { force: true });
