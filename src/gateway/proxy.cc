@@ -133,7 +133,28 @@ Proxy::Proxy(const SnapshotSlot<RoutingTable>& routes,
       random_(seed),
       labels_(labels),
       feedback_(feedback),
-      served_(feedback.ledger(worker)) {}
+      served_(feedback.ledger(worker)) {
+  watchdog_.addTickHandler([this] { closeStaleIdle(); });
+}
+
+void Proxy::closeStaleIdle() {
+  // Pooled connections idle past the limit are never reused (acquire skips them), so they are
+  // closed here, once a second, rather than held until a burst of traffic pops them: after a
+  // concurrency peak they would otherwise stay open, and the replica's side of them in
+  // CLOSE_WAIT, for as long as the worker lives.
+  const auto now = watchdog_.now();
+  if (now - last_idle_sweep_ < std::chrono::seconds(1)) {
+    return;
+  }
+  last_idle_sweep_ = now;
+  for (const auto& local : replicas_) {
+    if (local) {
+      std::erase_if(local->idle, [&](const std::unique_ptr<UpstreamConnection>& conn) {
+        return now - conn->idle_since > kUpstreamIdleLimit;
+      });
+    }
+  }
+}
 
 asio::awaitable<const security::Principal*> Proxy::authenticate(
     net::Exchange& exchange, const security::AccessPolicy& policy, const std::string& request_id) {

@@ -70,6 +70,8 @@ class Proxy {
   void recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
                      const GatewayConfig& config);
   void recordSuccess(const Replica& replica);
+  // Watchdog tick: closes pooled upstream connections idle past the reuse limit.
+  void closeStaleIdle();
   void ejectRefusing(const Replica& replica, const GatewayConfig& config);
   std::string requestId(const net::Request& request);
   // POST /v1/feedback (R6): rates an earlier answer of this gateway by its request id.
@@ -96,6 +98,7 @@ class Proxy {
   Feedback& feedback_;
   ServedLedger& served_;  // This worker's: which version answered which request id.
   std::vector<std::unique_ptr<ReplicaLocal>> replicas_;  // By Replica::id.
+  net::Watched::Clock::time_point last_idle_sweep_{};
   std::vector<std::unique_ptr<ModelLocal>> models_;      // By ModelRoute::id.
   int active_requests_ = 0;
   int active_retries_ = 0;

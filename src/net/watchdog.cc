@@ -67,6 +67,9 @@ void Watchdog::tick() {
       w->socket_->cancel(ignored);
     }
   }
+  for (const auto& handler : handlers_) {
+    handler();
+  }
   timer_.expires_after(tick_);
   timer_.async_wait([this](const error_code& ec) {
     if (!ec) {

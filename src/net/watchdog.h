@@ -10,6 +10,9 @@
 // Thread contract: worker-local. Every method runs on the io_context's single thread.
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include <chrono>
 
 #include "base/duration.h"
@@ -60,6 +63,9 @@ class Watchdog {
 
   // The clock as of the last tick (or start()), which deadlines are measured from.
   Watched::Clock::time_point now() const { return now_; }
+  // Runs `handler` after every tick, on the worker's thread (housekeeping such as closing idle
+  // pooled connections). Register before start(); the handler must outlive the ticks.
+  void addTickHandler(std::function<void()> handler) { handlers_.push_back(std::move(handler)); }
 
  private:
   friend class Watched;
@@ -70,6 +76,7 @@ class Watchdog {
   Watched::Clock::time_point now_;
   Watched* head_ = nullptr;
   bool running_ = false;
+  std::vector<std::function<void()>> handlers_;
 };
 
 }  // namespace dw::net
