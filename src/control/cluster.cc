@@ -158,6 +158,14 @@ asio::awaitable<void> Cluster::syncLoop() {
     } else {
       DW_LOG_WARN("cluster: reading the shared routes: {}", changed.status().message());
     }
+    // Changes a failed write kept back, unless a newer one of the same model went since.
+    std::map<std::string, std::string> unsent;
+    unsent.swap(unsent_);
+    for (auto& [model, document] : unsent) {
+      if (known_[model] == document) {
+        co_await publish(model, std::move(document));
+      }
+    }
     StatusOr<store::EtcdRange> access = co_await etcd_.range(access_prefix_, access_revision_);
     if (access.ok()) {
       for (const store::EtcdKeyValue& kv : access->kvs) {
@@ -234,6 +242,7 @@ void Cluster::onLocalChange(const gateway::GatewayConfig& config) {
 
 asio::awaitable<void> Cluster::publish(std::string model, std::string document) {
   known_[model] = document;
+  unsent_.erase(model);
   const std::string key = routes_prefix_ + model;
   if (leader()) {
     // The leader's decisions are written only while it still holds the leader key.
@@ -244,12 +253,14 @@ asio::awaitable<void> Cluster::publish(std::string model, std::string document) 
                   config_.name, model);
     } else if (!written.ok()) {
       DW_LOG_WARN("cluster: sharing the routes of {}: {}", model, written.status().message());
+      unsent_[model] = document;  // etcd without a quorum for a moment: sent again next poll.
     }
     co_return;
   }
   StatusOr<int64_t> written = co_await etcd_.put(key, document);
   if (!written.ok()) {
     DW_LOG_WARN("cluster: sharing the routes of {}: {}", model, written.status().message());
+    unsent_[model] = document;
   }
 }
 

@@ -69,9 +69,10 @@ class Cluster {
   int64_t lease_ = 0;
   int64_t revision_ = 0;
   bool running_ = false;
-  bool synced_ = false;                       // The shared routes were read once.
-  bool applying_ = false;                     // A remote change is being applied: not re-sent.
-  std::map<std::string, std::string> known_;  // Model -> the last document sent or applied.
+  bool synced_ = false;                        // The shared routes were read once.
+  bool applying_ = false;                      // A remote change is being applied: not re-sent.
+  std::map<std::string, std::string> known_;   // Model -> the last document sent or applied.
+  std::map<std::string, std::string> unsent_;  // Model -> a document whose write failed.
   std::chrono::steady_clock::time_point last_renewed_{};
 };
 

@@ -99,7 +99,7 @@ class Proxy {
   ServedLedger& served_;  // This worker's: which version answered which request id.
   std::vector<std::unique_ptr<ReplicaLocal>> replicas_;  // By Replica::id.
   net::Watched::Clock::time_point last_idle_sweep_{};
-  std::vector<std::unique_ptr<ModelLocal>> models_;      // By ModelRoute::id.
+  std::vector<std::unique_ptr<ModelLocal>> models_;  // By ModelRoute::id.
   int active_requests_ = 0;
   int active_retries_ = 0;
 };
