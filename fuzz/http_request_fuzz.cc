@@ -1,11 +1,17 @@
 // Fuzzes the HTTP/1.1 request path of the listeners (R10; SECURITY_RELIABILITY.md catalog rows
 // 1-9 and 17): raw bytes go through net::readRequest(), the same head search, obs-fold check,
-// limits and Beast parser that HttpServer::serveConnection applies to a socket, then requests
-// are read one after another from the same buffer as a keep-alive connection does.
+// limits, Beast parser and framing refusals (net::checkRequestLine(), net::checkFraming()) that
+// HttpServer::serveConnection applies to a socket, then requests are read one after another
+// from the same buffer as a keep-alive connection does.
+//
+// Properties: what the server would accept carries nothing into the upstream head that could
+// end a line, stays within every limit, and has the framing the refusals promise, checked
+// here independently of them: one Host (HTTP/1.1), Transfer-Encoding only as a single
+// "chunked" in HTTP/1.1, and then Beast frames the body as chunked too.
 //
 // The first input byte chooses the size of each read (1 to 256 bytes), so that a head or a
 // chunk split across reads is exercised; the second chooses small or default limits, so that
-// the 431 and 413 paths are reachable with small inputs.
+// the 414, 431 and 413 paths are reachable with small inputs.
 #include <cstdint>
 #include <string_view>
 
@@ -64,6 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dw::net::RequestLimits limits;
   if (data[1] & 1) {
     limits.max_header_bytes = 256;
+    limits.max_header_count = 6;
+    limits.max_request_line_bytes = 48;
     limits.max_body_bytes = 64;
   }
   ChunkedStream stream(std::string_view(reinterpret_cast<const char*>(data) + 2, size - 2), step);
@@ -71,13 +79,42 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A keep-alive connection: requests until an error or a close (at most the input's bytes).
   for (int i = 0; i < 64; ++i) {
     http::request_parser<http::string_body> parser;
-    const error_code ec = dw::net::readRequest(stream, buffer, limits, parser);
-    if (ec) {
+    const dw::net::ReadResult result = dw::net::readRequest(stream, buffer, limits, parser);
+    if (!result.ok()) {
+      // A refusal is a 4xx/5xx answer with a reason, after which the connection closes.
+      DW_FUZZ_CHECK(!result.refusal.refused() || (static_cast<int>(result.refusal.status) >= 400 &&
+                                                  !result.refusal.message.empty()));
       break;
     }
     DW_FUZZ_CHECK(parser.is_done());
     const auto& request = parser.get();
     DW_FUZZ_CHECK(request.body().size() <= limits.max_body_bytes);
+    // The framing refusals held: checked again here from the parsed request, without them.
+    size_t fields = 0;
+    size_t hosts = 0;
+    size_t codings = 0;
+    for (const auto& field : request) {
+      ++fields;
+      hosts += field.name() == http::field::host ? 1 : 0;
+      if (field.name() == http::field::transfer_encoding) {
+        ++codings;
+        std::string_view te = field.value();
+        while (!te.empty() && (te.front() == ' ' || te.front() == '\t')) {
+          te.remove_prefix(1);
+        }
+        while (!te.empty() && (te.back() == ' ' || te.back() == '\t')) {
+          te.remove_suffix(1);
+        }
+        DW_FUZZ_CHECK(dw::net::beast::iequals(te, "chunked"));
+      }
+    }
+    DW_FUZZ_CHECK(fields <= limits.max_header_count);
+    DW_FUZZ_CHECK(request.version() >= 11 ? hosts == 1 : hosts <= 1);
+    DW_FUZZ_CHECK(codings <= 1);
+    DW_FUZZ_CHECK(codings == 0 || (request.version() >= 11 && parser.chunked()));
+    // "METHOD SP target SP HTTP/1.x CR" fits the request-line limit.
+    DW_FUZZ_CHECK(request.method_string().size() + request.target().size() + 11 <=
+                  limits.max_request_line_bytes);
     // What the gateway reads from every request next: the target, its path, the fields.
     const std::string_view target = request.target();
     const std::string_view path = target.substr(0, target.find('?'));

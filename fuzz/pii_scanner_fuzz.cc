@@ -30,11 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::shared_ptr<const dw::security::PiiScanner> scanner = makeScanner();
   const size_t piece = 1 + 4 * size_t{data[0]};
   std::string input(reinterpret_cast<const char*>(data) + 2, size - 2);
-  // The stream redactor holds back carryBytes() (over 1.5 KiB) and only then starts cutting: an
-  // odd second byte repeats the input past a few times that, so that findings meet the cuts.
+  // The stream redactor holds back carryBytes() normalised bytes (up to 6 times as many bytes of
+  // JSON escapes) and only then starts cutting: an odd second byte repeats the input past a few
+  // times that, so that findings and the secret scans' matches meet the cuts.
   std::string text = input;
   if (data[1] & 1) {
-    while (text.size() < 3 * scanner->carryBytes()) {
+    while (text.size() < 6 * scanner->carryBytes()) {
       text += input;
     }
   }

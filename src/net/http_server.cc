@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <list>
 #include <optional>
 
@@ -60,15 +59,15 @@ http::status statusForParseError(const error_code& ec) {
 
 // Reads into the connection's buffer until it holds a whole head (up to the blank line) and
 // returns the head's size; a head over `limit` bytes is a header_limit error (431). A first line
-// longer than `line_limit` sets `*line_too_long` (414) without reading further.
-asio::awaitable<size_t> readHead(Connection& connection, size_t limit, size_t line_limit,
-                                 bool* line_too_long, error_code& ec) {
+// longer than `line_limit` sets `*refusal` (414, checkRequestLine()) without reading further.
+asio::awaitable<size_t> readHead(Connection& connection, size_t limit, uint32_t line_limit,
+                                 Refusal* refusal, error_code& ec) {
   size_t scanned = 0;
   for (;;) {
     const auto* data = static_cast<const char*>(connection.buffer.data().data());
     const std::string_view bytes(data, connection.buffer.size());
-    if (bytes.size() > line_limit && bytes.find('\n') > line_limit) {
-      *line_too_long = true;
+    if (Refusal line = checkRequestLine(bytes, line_limit); line.refused()) {
+      *refusal = std::move(line);
       co_return 0;
     }
     // The same steps as readRequest() (net/request_head.h), which the fuzz target runs.
@@ -104,93 +103,6 @@ std::string generatedRequestId() {
   char id[24];
   std::snprintf(id, sizeof(id), "req_%016llx", static_cast<unsigned long long>(random.next()));
   return id;
-}
-
-std::string_view trimOws(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-    value.remove_prefix(1);
-  }
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
-    value.remove_suffix(1);
-  }
-  return value;
-}
-
-// RFC 9110 5.6.2: the characters of a token (a transfer coding's name).
-bool isToken(std::string_view s) {
-  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || kSpecials.find(c) != kSpecials.npos;
-  });
-}
-
-// A request refused before its body is read: the status and why.
-struct Refusal {
-  http::status status = http::status::ok;
-  std::string message;
-  bool refused() const { return status != http::status::ok; }
-};
-
-// What Beast's parser lets through but a proxy must refuse, because the next hop could frame
-// the message differently (request smuggling; SECURITY_RELIABILITY.md 7, cases 1-9):
-//  - Transfer-Encoding other than exactly "chunked": 400 when chunked is not the final coding,
-//    501 for any other coding before it (RFC 9112 6.3);
-//  - Transfer-Encoding in HTTP/1.0;
-//  - a missing or repeated Host (RFC 9112 3.2);
-//  - more than max_header_count fields (431).
-// Beast itself refuses differing Content-Lengths and Content-Length with Transfer-Encoding.
-Refusal checkFraming(const Request& request, const ServerOptions& options) {
-  size_t fields = 0;
-  size_t hosts = 0;
-  size_t codings = 0;
-  std::string_view te;
-  for (const auto& field : request) {
-    ++fields;
-    if (field.name() == http::field::host) {
-      ++hosts;
-    } else if (field.name() == http::field::transfer_encoding) {
-      ++codings;
-      te = field.value();
-    }
-  }
-  if (fields > options.max_header_count) {
-    return {
-        http::status::request_header_fields_too_large,
-        "the request has more than " + std::to_string(options.max_header_count) + " header fields"};
-  }
-  if (request.version() >= 11 ? hosts != 1 : hosts > 1) {
-    return {http::status::bad_request, "a request needs exactly one Host header"};
-  }
-  if (codings == 0) {
-    return {};
-  }
-  if (request.version() < 11) {
-    return {http::status::bad_request, "Transfer-Encoding is not allowed in HTTP/1.0"};
-  }
-  if (codings > 1) {
-    return {http::status::bad_request, "more than one Transfer-Encoding header"};
-  }
-  size_t count = 0;
-  std::string_view last;
-  for (std::string_view rest = te;;) {
-    const size_t comma = rest.find(',');
-    last = trimOws(rest.substr(0, comma));
-    ++count;
-    if (!isToken(last)) {
-      return {http::status::bad_request, "malformed Transfer-Encoding"};
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    rest.remove_prefix(comma + 1);
-  }
-  if (!beast::iequals(last, "chunked")) {
-    return {http::status::bad_request, "the final transfer coding of a request must be chunked"};
-  }
-  if (count > 1) {
-    return {http::status::not_implemented, "only the chunked transfer coding is supported"};
-  }
-  return {};
 }
 
 bool isQuietReadError(const error_code& ec) {
@@ -481,22 +393,18 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
                                                                  : options_.idle_timeout);
     // The head is read whole first and checked for what Beast's parser tolerates but a proxy
     // must refuse (obs-fold: RFC 9112 5.2), then parsed from the buffer.
-    bool line_too_long = false;
     const size_t head_size = co_await readHead(connection, options_.max_header_bytes,
-                                               options_.max_request_line_bytes, &line_too_long, ec);
-    if (line_too_long) {
-      refusal = {http::status::uri_too_long, "the request line is longer than " +
-                                                 std::to_string(options_.max_request_line_bytes) +
-                                                 " bytes"};
-    } else if (!ec && hasObsFold(std::string_view(
-                          static_cast<const char*>(connection.buffer.data().data()), head_size))) {
+                                               options_.max_request_line_bytes, &refusal, ec);
+    if (!ec && !refusal.refused() &&
+        hasObsFold(std::string_view(static_cast<const char*>(connection.buffer.data().data()),
+                                    head_size))) {
       ec = http::error::bad_field;
     }
     if (!ec && !refusal.refused()) {
       co_await http::async_read_header(connection.socket, connection.buffer, parser, redirect(ec));
     }
     if (!ec && !refusal.refused()) {
-      refusal = checkFraming(parser.get(), options_);
+      refusal = checkFraming(parser.get(), options_.max_header_count);
     }
     connection.busy = true;
     uint64_t reserved = 0;

@@ -198,6 +198,14 @@ NormalizedText::NormalizedText(std::string_view original) : original_(original) 
   offsets_.push_back(static_cast<uint32_t>(original.size()));
 }
 
+size_t NormalizedText::toNormalized(size_t original_pos) const {
+  if (identity_) {
+    return std::min(original_pos, original_.size());
+  }
+  const auto it = std::lower_bound(offsets_.begin(), offsets_.end(), original_pos);
+  return it == offsets_.end() ? text_.size() : static_cast<size_t>(it - offsets_.begin());
+}
+
 bool luhnValid(std::string_view digits) {
   int sum = 0;
   bool twice = false;
@@ -357,7 +365,8 @@ StatusOr<std::unique_ptr<const PiiDetector>> PiiDetector::create() {
   options.set_log_errors(false);
   options.set_max_mem(64 << 20);
   // One alternation for every fixed-shape secret (gitleaks rules, SECURITY_RELIABILITY.md
-  // 2.3), so the text is searched once; the match's prefix tells which rule it is.
+  // 2.3), so the text is searched once; the match's prefix tells which rule it is. JWTs, whose
+  // length has no bound in the pattern, are found by hand (detectJwts).
   detector->secrets_ = std::make_unique<RE2>(
       "\\b(?:"
       "(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}"
@@ -367,9 +376,10 @@ StatusOr<std::unique_ptr<const PiiDetector>> PiiDetector::create() {
       "|github_pat_[A-Za-z0-9_]{22,255}"
       "|xox[bpaors]-[A-Za-z0-9\\-]{10,255}"
       "|AIza[0-9A-Za-z_\\-]{35}"
-      "|eyJ[A-Za-z0-9_\\-]{8,}\\.[A-Za-z0-9_\\-]{2,}\\.[A-Za-z0-9_\\-]{8,}"
       ")"
-      "|-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----",
+      // At most four words of 32 before PRIVATE KEY ("RSA", "ENCRYPTED", "OPENSSH"): a match
+      // stays shorter than kMaxSpan, which the stream redactor relies on.
+      "|-----BEGIN (?:[A-Z0-9]{1,32} ){0,4}PRIVATE KEY-----",
       options);
   // password=..., "api_key": "...": the value is a finding when its entropy is high enough.
   detector->key_value_ = std::make_unique<RE2>(
@@ -387,31 +397,51 @@ StatusOr<std::unique_ptr<const PiiDetector>> PiiDetector::create() {
 
 PiiDetector::~PiiDetector() = default;
 
-size_t PiiDetector::openPemBlock(std::string_view text) {
-  const size_t begin = text.rfind("-----BEGIN ");
-  if (begin == std::string_view::npos || text.size() - begin >= kMaxPemSpan) {
-    return std::string_view::npos;
-  }
-  const std::string_view rest = text.substr(begin);
-  const size_t end = rest.find("-----END ");
-  if (end == std::string_view::npos) {
-    return begin;
-  }
-  // The END line is there, but its closing dashes may not be yet.
-  return rest.find("-----", end + 9) == std::string_view::npos ? begin : std::string_view::npos;
-}
-
 namespace {
 
+struct PemExtent {
+  size_t end;
+  bool final;  // false: more text could still move the end (pemExtent())
+};
+
+// text.find(needle, from) for calls whose `from` never decreases, each reusing the previous
+// answer while it still lies ahead, so that the text is searched about once in all: a text of
+// back-to-back PEM headers looks up one END line per header.
+class ForwardFind {
+ public:
+  ForwardFind(std::string_view text, std::string_view needle) : text_(text), needle_(needle) {}
+
+  size_t operator()(size_t from) {
+    if (from < from_ || (found_ != std::string_view::npos && found_ < from)) {
+      found_ = text_.find(needle_, from);
+      from_ = from;
+    }
+    return found_;
+  }
+
+ private:
+  std::string_view text_;
+  std::string_view needle_;
+  size_t from_ = std::string_view::npos;  // where the last search started (npos: none yet)
+  size_t found_ = std::string_view::npos;
+};
+
+struct PemFinders {
+  ForwardFind end_line;  // "-----END "
+  ForwardFind close;     // "-----"
+};
+
 // A PEM block from its header: through the END line, or through the base64 body when the END
-// line is missing, at most kMaxPemSpan bytes.
-size_t pemEnd(std::string_view text, size_t header_end, size_t begin) {
+// line is missing, at most kMaxPemSpan bytes. The end is final once the END line is closed or
+// the text reaches kMaxPemSpan past the header; until then, more text could bring an END line.
+PemExtent pemExtent(std::string_view text, size_t header_end, size_t begin, PemFinders& find) {
   const size_t limit = std::min(text.size(), begin + kMaxPemSpan);
-  const size_t end = text.substr(0, limit).find("-----END ", header_end);
-  if (end != std::string_view::npos) {
-    const size_t close = text.substr(0, limit).find("-----", end + 9);
-    if (close != std::string_view::npos) {
-      return close + 5;
+  // The first occurrence that fits before the limit, as text.substr(0, limit).find() would.
+  const size_t end = find.end_line(header_end);
+  if (end != std::string_view::npos && end + 9 <= limit) {
+    const size_t close = find.close(end + 9);
+    if (close != std::string_view::npos && close + 5 <= limit) {
+      return {close + 5, true};
     }
   }
   size_t pos = header_end;
@@ -424,25 +454,83 @@ size_t pemEnd(std::string_view text, size_t header_end, size_t begin) {
       break;
     }
   }
-  return pos;
+  return {pos, limit == begin + kMaxPemSpan};
+}
+
+bool isJwtChar(char c) { return isAlnum(c) || c == '_' || c == '-'; }
+
+// JWTs: "eyJ" at a word start, then three runs of [A-Za-z0-9_-] (at least 8, 2 and 8 bytes)
+// joined by dots, at most kMaxSpan bytes in all. The class has no dot, so each run is maximal,
+// which is what the RE2 pattern eyJ[..]{8,}\.[..]{2,}\.[..]{8,} matched. By hand because the
+// runs have no bound: each candidate is decided alone (an over-long one hides nothing inside
+// it), and the candidates that share a first run share its three runs, so each byte is read a
+// bounded number of times ("eyJ-eyJ-eyJ-..." stays linear).
+void detectJwts(std::string_view s, std::vector<PiiFinding>* out) {
+  auto run_end = [&](size_t pos) {
+    while (pos < s.size() && isJwtChar(s[pos])) {
+      ++pos;
+    }
+    return pos;
+  };
+  // The previous candidate's first run ends at first_end and its third at end (npos: no JWT
+  // shape); a candidate that starts inside that first run has the same runs.
+  size_t first_end = std::string_view::npos;
+  size_t end = std::string_view::npos;
+  for (size_t at = s.find("eyJ"); at != std::string_view::npos; at = s.find("eyJ", at + 1)) {
+    if (at > 0 && (isAlnum(s[at - 1]) || s[at - 1] == '_')) {
+      continue;  // not at a word start (RE2's \b)
+    }
+    const size_t first = at + 3;
+    if (first_end == std::string_view::npos || first > first_end) {
+      first_end = run_end(first);
+      end = std::string_view::npos;
+      if (first_end < s.size() && s[first_end] == '.') {
+        const size_t second_end = run_end(first_end + 1);
+        if (second_end - first_end - 1 >= 2 && second_end < s.size() && s[second_end] == '.') {
+          const size_t third_end = run_end(second_end + 1);
+          if (third_end - second_end - 1 >= 8) {
+            end = third_end;
+          }
+        }
+      }
+    }
+    if (end == std::string_view::npos || first_end - first < 8 || end - at > kMaxSpan) {
+      continue;
+    }
+    // The documented example key is not a secret (gitleaks allowlist .+EXAMPLE$).
+    if (s.substr(at, end - at).ends_with("EXAMPLE")) {
+      continue;
+    }
+    out->push_back({PiiType::kSecret, at, end});
+  }
 }
 
 }  // namespace
 
-void PiiDetector::detectSecrets(std::string_view text, std::vector<PiiFinding>* out) const {
+void PiiDetector::detectSecrets(std::string_view text, std::vector<PiiFinding>* out,
+                                ScanState* state) const {
   re2::StringPiece input(text.data(), text.size());
   re2::StringPiece match;
-  size_t pos = 0;
+  PemFinders pem_finders{{text, "-----END "}, {text, "-----"}};
+  size_t pos = state != nullptr ? std::min(state->secrets_from, text.size()) : 0;
   while (pos < text.size() &&
          secrets_->Match(input, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
     const size_t begin = static_cast<size_t>(match.data() - text.data());
-    size_t end = begin + match.size();
+    const size_t end = begin + match.size();
     pos = end > begin ? end : begin + 1;
+    if (state != nullptr) {
+      state->secret_steps.push_back({begin, pos});
+    }
     const std::string_view value = text.substr(begin, end - begin);
     if (value.starts_with("-----BEGIN")) {
-      end = pemEnd(text, end, begin);
-      pos = end;
-      out->push_back({PiiType::kSecret, begin, end});
+      // The scan goes on after the header, not after the block: a block, kept or not, never
+      // hides what follows it, and a match inside a kept block overlaps it and is dropped
+      // (PiiScanner). A stream that starts inside a block thus scans what a whole text does.
+      const PemExtent pem = pemExtent(text, end, begin, pem_finders);
+      out->push_back({PiiType::kSecret, begin, pem.end});
+      if (state != nullptr && !pem.final) {
+        state->open_pems.push_back(begin);
+      }
       continue;
     }
     // The bounded classes stop at their limit: a longer run is something else.
@@ -455,14 +543,18 @@ void PiiDetector::detectSecrets(std::string_view text, std::vector<PiiFinding>* 
     }
     out->push_back({PiiType::kSecret, begin, end});
   }
-  pos = 0;
+  pos = state != nullptr ? std::min(state->key_values_from, text.size()) : 0;
   re2::StringPiece groups[2];
   while (pos < text.size() &&
          key_value_->Match(input, pos, text.size(), RE2::UNANCHORED, groups, 2)) {
     const size_t begin = static_cast<size_t>(groups[1].data() - text.data());
     const size_t end = begin + groups[1].size();
-    const size_t match_end = static_cast<size_t>(groups[0].data() - text.data()) + groups[0].size();
+    const size_t match_begin = static_cast<size_t>(groups[0].data() - text.data());
+    const size_t match_end = match_begin + groups[0].size();
     pos = std::max(match_end, pos + 1);
+    if (state != nullptr) {
+      state->key_value_steps.push_back({match_begin, pos});
+    }
     const std::string_view value = groups[1];
     const bool bounded = end >= text.size() ||
                          std::isspace(static_cast<unsigned char>(text[end])) ||
@@ -475,6 +567,9 @@ void PiiDetector::detectSecrets(std::string_view text, std::vector<PiiFinding>* 
 }
 
 namespace {
+
+// The most digits a run classified as a whole may have (an ID has 18, a card 19).
+constexpr size_t kMaxRunDigits = 24;
 
 struct Token {
   size_t begin;
@@ -671,7 +766,7 @@ void classifyRun(const RunContext& ctx, bool plus, size_t run_begin,
       }
       groups.push_back(t.end - t.begin);
     }
-    if (digits.size() <= 24) {
+    if (digits.size() <= kMaxRunDigits) {
       if (auto type = classify(ctx, digits, plus, groups, run_begin)) {
         ctx.out->push_back({*type, run_begin, tokens.back().end});
         return;
@@ -755,6 +850,12 @@ void PiiDetector::detectNumbers(std::string_view s, uint32_t enabled,
       while (pos < n && isDigit(s[pos])) {
         ++pos;
       }
+      if (pos - t_begin > kMaxRunDigits) {
+        // A group longer than any value is none and ends the run; what follows it starts a new
+        // one. So a run never depends on more than a few groups before it, and a stream scanned
+        // from the middle of a long digit string sees the runs after it as the whole text does.
+        break;
+      }
       Token token{t_begin, pos, false};
       if (pos < n && (s[pos] == 'X' || s[pos] == 'x') && !wordAt(s, pos + 1)) {
         token.end = ++pos;
@@ -765,8 +866,13 @@ void PiiDetector::detectNumbers(std::string_view s, uint32_t enabled,
         break;
       }
       if (wordAt(s, pos) || (pos + 1 < n && s[pos] == '.' && isDigit(s[pos + 1]))) {
+        // The rest of the word or dotted run ("12ab", "3.14", "1.2.3.4.5"): a '.' belongs to
+        // it only between digits, as a digit after any other '.' is not inside (above), so
+        // that where the scan resumes depends only on the bytes around it, not on where it
+        // started (the stream redactor scans from the middle of a text).
         last_bounded = false;
-        while (pos < n && (isAlnum(s[pos]) || s[pos] == '.')) {
+        while (pos < n && (isAlnum(s[pos]) || (s[pos] == '.' && isDigit(s[pos - 1]) &&
+                                               pos + 1 < n && isDigit(s[pos + 1])))) {
           ++pos;
         }
         break;
@@ -783,8 +889,8 @@ void PiiDetector::detectNumbers(std::string_view s, uint32_t enabled,
   }
 }
 
-void PiiDetector::detect(std::string_view text, uint32_t enabled,
-                         std::vector<PiiFinding>* out) const {
+void PiiDetector::detect(std::string_view text, uint32_t enabled, std::vector<PiiFinding>* out,
+                         ScanState* state) const {
   detectNumbers(text, enabled, out);
   if (bit(enabled, PiiType::kEmail)) {
     detectEmails(text, out);
@@ -796,7 +902,8 @@ void PiiDetector::detect(std::string_view text, uint32_t enabled,
     detectPassports(text, out);
   }
   if (bit(enabled, PiiType::kSecret)) {
-    detectSecrets(text, out);
+    detectSecrets(text, out, state);
+    detectJwts(text, out);
   }
 }
 

@@ -52,6 +52,9 @@ class NormalizedText {
   std::string_view text() const { return identity_ ? original_ : std::string_view(text_); }
   // The byte offset in the original text of normalised offset `pos` (pos <= text().size()).
   size_t toOriginal(size_t pos) const { return identity_ ? pos : offsets_[pos]; }
+  // The first normalised offset whose original offset is at or after `original_pos`: its exact
+  // inverse where `original_pos` starts a character, an escape or a full-width form.
+  size_t toNormalized(size_t original_pos) const;
   // True when the original needed no change (the common case: no copy, no offset table).
   bool identity() const { return identity_; }
 
@@ -96,6 +99,27 @@ inline constexpr size_t kContextBytes = 40;
 double bankCardScore(std::string_view digits, bool grouped, bool has_context);
 inline constexpr double kBankCardThreshold = 0.5;
 
+// A match of one of the two sequential secret scans (the token alternation and key=value):
+// each scan looks for the leftmost match from where it stands and goes on after it, so a match,
+// kept or rejected, hides the matches that start inside it. Offsets are normalised.
+struct ScanStep {
+  size_t begin;   // where the match starts
+  size_t resume;  // where the scan looked next
+};
+
+// For a caller that scans a long text piece by piece (PiiStreamRedactor): where each sequential
+// scan starts in this piece, what it did, and which PEM blocks may still grow, so that the next
+// piece can resume each scan where a scan of the whole text stands. Offsets are normalised.
+struct ScanState {
+  size_t secrets_from = 0;     // in: where the token scan starts (text before it is context)
+  size_t key_values_from = 0;  // in: where the key=value scan starts
+  std::vector<ScanStep> secret_steps;     // out, in order
+  std::vector<ScanStep> key_value_steps;  // out, in order
+  // out: the begins of PEM blocks that more text could extend (no closed END line yet, and
+  // shorter than kMaxPemSpan).
+  std::vector<size_t> open_pems;
+};
+
 // The detectors, with their compiled patterns.
 class PiiDetector {
  public:
@@ -104,16 +128,17 @@ class PiiDetector {
 
   // Appends the findings of the enabled types (bit i of `enabled` is PiiType i) found in
   // `text` (a normalised text), in normalised offsets, unsorted and possibly overlapping.
-  void detect(std::string_view text, uint32_t enabled, std::vector<PiiFinding>* out) const;
-
-  // The offset of a PEM private-key header in `text` whose block is still open (no END line
-  // yet, and shorter than kMaxPemSpan), or npos. The stream redactor holds such a block.
-  static size_t openPemBlock(std::string_view text);
+  // `state` (may be null) says where the sequential scans start and receives what they did.
+  // Every match, and so every finding, depends on at most kMaxSpan + 1 bytes from its start
+  // (a PEM block on kMaxPemSpan), and on at most kContextBytes before it, apart from the
+  // position of the sequential scans.
+  void detect(std::string_view text, uint32_t enabled, std::vector<PiiFinding>* out,
+              ScanState* state = nullptr) const;
 
  private:
   PiiDetector() = default;
   void detectNumbers(std::string_view text, uint32_t enabled, std::vector<PiiFinding>* out) const;
-  void detectSecrets(std::string_view text, std::vector<PiiFinding>* out) const;
+  void detectSecrets(std::string_view text, std::vector<PiiFinding>* out, ScanState* state) const;
 
   std::unique_ptr<re2::RE2> secrets_;
   std::unique_ptr<re2::RE2> key_value_;

@@ -7,9 +7,12 @@
 namespace dw::security {
 namespace {
 
-// The left context a stream keeps: the context-word window and a key such as "password = ",
-// times 3 for full-width forms, with room to start it after a space.
-constexpr size_t kStreamContextBytes = 3 * pii::kContextBytes + 96;
+// The left context a stream keeps at least, in normalised bytes: the context-word window
+// ("卡号", "passport") before the first byte that was not emitted, and before that the bytes
+// where the number scan, started in the middle of a word or a digit run, may still differ from
+// the whole text's (a 32-byte run classified whole, a dotted quad), with room to spare. The
+// sequential secret scans may keep more (PiiStreamRedactor::drain()).
+constexpr size_t kStreamContextBytes = 3 * pii::kContextBytes + 8;
 
 std::string_view maskLabel(PiiType type) {
   switch (type) {
@@ -95,10 +98,10 @@ PiiScanner::PiiScanner(PiiOptions options, std::unique_ptr<const pii::PiiDetecto
   }
 }
 
-std::vector<PiiFinding> PiiScanner::findFrom(std::string_view text, size_t from) const {
-  const pii::NormalizedText norm(text);
+std::vector<PiiFinding> PiiScanner::findIn(const pii::NormalizedText& norm, size_t from,
+                                           pii::ScanState* scan) const {
   std::vector<PiiFinding> candidates;
-  detector_->detect(norm.text(), enabled_, &candidates);
+  detector_->detect(norm.text(), enabled_, &candidates, scan);
   for (PiiFinding& f : candidates) {
     f.begin = norm.toOriginal(f.begin);
     f.end = norm.toOriginal(f.end);
@@ -106,10 +109,15 @@ std::vector<PiiFinding> PiiScanner::findFrom(std::string_view text, size_t from)
   std::erase_if(candidates, [&](const PiiFinding& f) {
     return f.begin < from || f.end <= f.begin || ((enabled_ >> static_cast<int>(f.type)) & 1U) == 0;
   });
-  // Earliest first, the longest of those that start together; a later candidate that overlaps
-  // a kept one is dropped (an IPv4 inside an IPv6, the digits of a phone inside an e-mail).
+  // Earliest first, the longest of those that start together, and of two with the same span
+  // the type listed first (an e-mail that is also a password=... value), so that the order
+  // does not depend on which other candidates the text has; a later candidate that overlaps a
+  // kept one is dropped (an IPv4 inside an IPv6, the digits of a phone inside an e-mail).
   std::sort(candidates.begin(), candidates.end(), [](const PiiFinding& a, const PiiFinding& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    if (a.begin != b.begin) {
+      return a.begin < b.begin;
+    }
+    return a.end != b.end ? a.end > b.end : a.type < b.type;
   });
   std::vector<PiiFinding> findings;
   for (const PiiFinding& f : candidates) {
@@ -120,11 +128,14 @@ std::vector<PiiFinding> PiiScanner::findFrom(std::string_view text, size_t from)
   return findings;
 }
 
-std::vector<PiiFinding> PiiScanner::find(std::string_view text) const { return findFrom(text, 0); }
+std::vector<PiiFinding> PiiScanner::find(std::string_view text) const {
+  const pii::NormalizedText norm(text);
+  return findIn(norm, 0, nullptr);
+}
 
 bool PiiScanner::containsAny(std::string_view text) const { return !find(text).empty(); }
 
-size_t PiiScanner::carryBytes() const { return 3 * (pii::kMaxSpan + 32); }
+size_t PiiScanner::carryBytes() const { return pii::kMaxSpan + 32; }
 
 std::string PiiScanner::replacement(PiiType type, std::string_view value) const {
   const std::string canonical = canonicalValue(type, value);
@@ -171,45 +182,57 @@ std::string PiiStreamRedactor::feed(std::string_view chunk, PiiCounts* counts) {
 std::string PiiStreamRedactor::finish(PiiCounts* counts) {
   std::string out = drain(true, counts);
   context_.clear();
+  secrets_resume_ = 0;
+  key_values_resume_ = 0;
   return out;
 }
 
 std::string PiiStreamRedactor::drain(bool final, PiiCounts* counts) {
-  const size_t carry = scanner_->carryBytes();
-  if (!final && pending_.size() <= carry) {
+  const size_t hold = scanner_->carryBytes();
+  // Normalisation never lengthens a text, so a tail this short holds nothing that may go.
+  if (!final && pending_.size() <= hold) {
     return {};
   }
   const std::string buf = context_ + pending_;
   const size_t off = context_.size();
-  const std::vector<PiiFinding> findings = scanner_->findFrom(buf, off);
+  // The context starts where the whole text's normalisation has a boundary (a character, an
+  // escape), so the two normalisations agree from there on, and the scans resume where a scan
+  // of the whole text stands.
+  const pii::NormalizedText norm(buf);
+  pii::ScanState scan;
+  scan.secrets_from = norm.toNormalized(secrets_resume_);
+  scan.key_values_from = norm.toNormalized(key_values_resume_);
+  const std::vector<PiiFinding> findings = scanner_->findIn(norm, off, &scan);
   size_t cut = buf.size();
   if (!final) {
-    cut = buf.size() - carry;
-    // A PEM block is longer than the carry: hold it from its header until it closes.
-    if ((scanner_->enabled_ >> static_cast<int>(PiiType::kSecret)) & 1U) {
-      const size_t pem = pii::PiiDetector::openPemBlock(std::string_view(buf).substr(off));
-      if (pem != std::string_view::npos) {
-        cut = std::min(cut, off + pem);
+    const size_t size = norm.text().size();
+    cut = size > hold ? std::max(off, norm.toOriginal(size - hold)) : off;
+    // A PEM block is longer than the hold-back: hold it from its header until its end is
+    // final (pii::ScanState::open_pems).
+    for (size_t begin : scan.open_pems) {
+      if (const size_t at = norm.toOriginal(begin); at >= off) {
+        cut = std::min(cut, at);
       }
     }
-    // A finding that starts before the cut is emitted whole or not at all.
-    for (const PiiFinding& f : findings) {
-      if (f.begin < cut && f.end > cut) {
-        cut = f.begin;
-      }
-    }
-    // Never split a UTF-8 sequence or a JSON escape ("\n", "\u4e2d") between two emissions.
-    while (cut > off && (static_cast<unsigned char>(buf[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    for (size_t k = 1; k <= 5 && cut >= off + k; ++k) {
-      if (buf[cut - k] == '\\') {
-        const size_t len = cut - k + 1 < buf.size() && buf[cut - k + 1] == 'u' ? 6 : 2;
-        if (k < len) {
-          cut -= k;
+    // A finding that starts before the cut is emitted whole or not at all, and no UTF-8
+    // sequence is split between two emissions; each step may move the cut back past the
+    // other's, so both are repeated until neither moves it. A JSON escape is never split: the
+    // cut is a normalisation boundary.
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (const PiiFinding& f : findings) {
+        if (f.begin < cut && f.end > cut) {
+          cut = f.begin;
+          moved = true;
         }
-        break;
       }
+      while (cut > off && (static_cast<unsigned char>(buf[cut]) & 0xC0) == 0x80) {
+        --cut;
+        moved = true;
+      }
+    }
+    if (cut == off) {
+      return {};
     }
   }
   std::string out;
@@ -224,17 +247,33 @@ std::string PiiStreamRedactor::drain(bool final, PiiCounts* counts) {
     pos = f.end;
   }
   out.append(buf, pos, cut - pos);
-  // Keep the tail of the emitted text as left context, started after a space when one is
-  // near, so that it does not begin in the middle of a number or a word.
-  size_t start = cut > kStreamContextBytes ? cut - kStreamContextBytes : 0;
-  while (start < cut && (static_cast<unsigned char>(buf[start]) & 0xC0) == 0x80) {
-    ++start;
+  if (final) {
+    context_.clear();
+    pending_.clear();
+    return out;
   }
-  const size_t space = buf.find(' ', start);
-  if (start > 0 && space != std::string::npos && space < start + 64 && space < cut) {
-    start = space + 1;
-  }
-  context_.assign(buf, start, cut - start);
+  // Each sequential scan resumes at the start of its first match that reaches past the cut (to
+  // be found again, whole) or, when none does, at the cut: the whole text's scan passes there
+  // too, as no match of its starts in between. Matches before the cut are complete, as the
+  // hold-back is longer than any.
+  const size_t cut_norm = norm.toNormalized(cut);
+  auto resume_at = [cut_norm](const std::vector<pii::ScanStep>& steps) {
+    for (const pii::ScanStep& step : steps) {
+      if (step.resume > cut_norm) {
+        return std::min(step.begin, cut_norm);
+      }
+    }
+    return cut_norm;
+  };
+  const size_t secrets = resume_at(scan.secret_steps);
+  const size_t key_values = resume_at(scan.key_value_steps);
+  // The context keeps the byte before each resume point (RE2's \b looks at it).
+  size_t start = cut_norm > kStreamContextBytes ? cut_norm - kStreamContextBytes : 0;
+  start = std::min({start, secrets > 0 ? secrets - 1 : 0, key_values > 0 ? key_values - 1 : 0});
+  const size_t start_original = norm.toOriginal(start);
+  secrets_resume_ = norm.toOriginal(secrets) - start_original;
+  key_values_resume_ = norm.toOriginal(key_values) - start_original;
+  context_.assign(buf, start_original, cut - start_original);
   pending_.assign(buf, cut, std::string::npos);
   return out;
 }

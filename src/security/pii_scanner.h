@@ -47,9 +47,9 @@ class PiiScanner {
   std::string redact(std::string_view text, PiiCounts* counts) const;
   // True when find() would return anything (the kBlock decision and a quick check).
   bool containsAny(std::string_view text) const;
-  // The longest span, in original bytes, that a finding other than a PEM block can have, plus
-  // the bytes after it that decide it: the stream redactor's hold-back. A full-width character
-  // is 3 bytes for one normalised byte, hence the factor.
+  // The stream redactor's hold-back, in normalised bytes (an escape or a full-width character
+  // counts once): the longest span of a finding or scan match other than a PEM block, plus the
+  // bytes after it that decide it. In original bytes it is at most 6 times that ("\u0041").
   size_t carryBytes() const;
   const PiiOptions& options() const { return options_; }
 
@@ -59,9 +59,11 @@ class PiiScanner {
  private:
   friend class PiiStreamRedactor;
   PiiScanner(PiiOptions options, std::unique_ptr<const pii::PiiDetector> detector);
-  // find(), ignoring the candidates that start before `from` (the stream's left context, which
-  // was emitted already) before overlaps are resolved.
-  std::vector<PiiFinding> findFrom(std::string_view text, size_t from) const;
+  // find() on an already normalised text, ignoring the candidates that start before `from`
+  // (original offset: the stream's left context, which was emitted already) before overlaps are
+  // resolved. `scan` (may be null) is passed to the detector (pii::ScanState).
+  std::vector<PiiFinding> findIn(const pii::NormalizedText& norm, size_t from,
+                                 pii::ScanState* scan) const;
 
   PiiOptions options_;
   uint32_t enabled_ = 0;
@@ -69,9 +71,12 @@ class PiiScanner {
 };
 
 // Redacts a stream (SSE chunks) so that a value split across chunks is still caught (catalog
-// row 32): it holds back carryBytes() of the tail, more while a finding or an open PEM block
-// that starts before that point is not complete, never emits a split UTF-8 sequence or JSON
-// escape, and keeps a little of the emitted text as the left context of what follows.
+// row 32): it holds back carryBytes() normalised bytes of the tail, more while a finding or an
+// open PEM block that starts before that point is not complete, never emits a split UTF-8
+// sequence or JSON escape, and keeps some of the emitted text as the left context of what
+// follows: the context-word window, and the text back to where each sequential secret scan
+// stands, which it resumes there (pii::ScanState), so that a match that started in emitted text
+// hides what it hides in the whole text, no more and no less.
 // The concatenation of feed() and finish() outputs equals scanner->redact() of the whole
 // stream. Thread contract: one per stream, not thread-safe.
 class PiiStreamRedactor {
@@ -92,6 +97,9 @@ class PiiStreamRedactor {
   std::shared_ptr<const PiiScanner> scanner_;
   std::string context_;  // the tail of what was emitted (left context: "卡号", "password=")
   std::string pending_;  // received, not yet emitted
+  // Where the token and the key=value scans resume, as offsets into context_ + pending_.
+  size_t secrets_resume_ = 0;
+  size_t key_values_resume_ = 0;
 };
 
 }  // namespace dw::security

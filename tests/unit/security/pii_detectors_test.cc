@@ -73,12 +73,63 @@ TEST(PiiDetectorTest, TypeNamesRoundTrip) {
   EXPECT_EQ(parsePiiType("nope"), std::nullopt);
 }
 
-TEST(PiiDetectorTest, OpenPemBlockIsReportedUntilItsEndLine) {
+std::unique_ptr<const PiiDetector> detector() {
+  auto created = PiiDetector::create();
+  EXPECT_TRUE(created.ok());
+  return std::move(*created);
+}
+
+constexpr uint32_t kSecretsOnly = 1U << static_cast<int>(PiiType::kSecret);
+
+TEST(PiiDetectorTest, ReportsAPemBlockOpenUntilItsEndLineClosesOrItsLimit) {
+  const auto d = detector();
+  auto open_pems = [&](const std::string& text) {
+    std::vector<PiiFinding> out;
+    ScanState state;
+    d->detect(text, kSecretsOnly, &out, &state);
+    EXPECT_EQ(out.size(), 1u) << text;
+    return state.open_pems;
+  };
   const std::string header = "x -----BEGIN RSA PRIVATE KEY-----\nMIIB";
-  EXPECT_EQ(PiiDetector::openPemBlock(header), 2u);
-  EXPECT_EQ(PiiDetector::openPemBlock(header + "\n-----END RSA PRIVATE KEY-----"),
-            std::string_view::npos);
-  EXPECT_EQ(PiiDetector::openPemBlock("no key here"), std::string_view::npos);
+  EXPECT_EQ(open_pems(header), std::vector<size_t>{2});
+  // The END line is there but not its closing dashes yet: more text may still close it.
+  EXPECT_EQ(open_pems(header + "\n-----END RSA PRIVATE KEY---"), std::vector<size_t>{2});
+  EXPECT_TRUE(open_pems(header + "\n-----END RSA PRIVATE KEY-----").empty());
+  // kMaxPemSpan of body: nothing later can change where the block ends.
+  EXPECT_TRUE(open_pems(header + std::string(kMaxPemSpan, 'A')).empty());
+}
+
+TEST(PiiDetectorTest, APemBlockHidesNothingAfterItFromTheSecretScan) {
+  const auto d = detector();
+  // The first block's broken END line runs into the second header, whose block the scan finds
+  // too: both are reported, and the scan goes on after each header, not after its block.
+  const std::string block = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY---x\n";
+  const std::string text = block + "ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6 " + block;
+  std::vector<PiiFinding> out;
+  ScanState state;
+  d->detect(text, kSecretsOnly, &out, &state);
+  ASSERT_EQ(state.secret_steps.size(), 3u);
+  EXPECT_EQ(state.secret_steps[0].resume,
+            std::string_view("-----BEGIN RSA PRIVATE KEY-----").size());
+  EXPECT_EQ(out.size(), 3u);
+  EXPECT_EQ(state.open_pems, std::vector<size_t>{text.size() - block.size()});
+}
+
+TEST(PiiDetectorTest, AJwtLongerThanTheSpanHidesNoSecretInsideIt) {
+  const auto d = detector();
+  const std::string token = "ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6";
+  const std::string text = "eyJ" + std::string(600, 'a') + ".bb.cccccccc-" + token + " end";
+  std::vector<PiiFinding> out;
+  d->detect(text, kSecretsOnly, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(text.substr(out[0].begin, out[0].end - out[0].begin), token);
+  // At the span's length it is one JWT.
+  const std::string jwt = "eyJ" + std::string(kMaxSpan - 17, 'a') + ".bb.cccccccccc";
+  ASSERT_EQ(jwt.size(), kMaxSpan);
+  out.clear();
+  d->detect("x " + jwt + " y", kSecretsOnly, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].end - out[0].begin, kMaxSpan);
 }
 
 }  // namespace
