@@ -39,10 +39,11 @@ struct Proxy::ReplicaLocal {
   std::vector<std::unique_ptr<UpstreamConnection>> idle;
   int outstanding = 0;
   int consecutive_failures = 0;
-  int ejections = 0;
-  Clock::time_point ejected_until{};
-  Clock::time_point ejected_at{};
+  int ejections = 0;                // In a row, for the backoff (decays while in rotation).
+  Clock::time_point ejected_until{};  // The watchdog's clock.
+  Clock::time_point ejected_at{};     // Clock::now() at the last ejection.
   bool lift_on_health = false;  // Ejected for refusing connections: a passed check lifts it.
+  LatencyEwma latency;          // Of its answers since the last ejection.
 };
 
 // This worker's share of a model's concurrency limit.
@@ -216,6 +217,23 @@ void Proxy::ejectRefusing(const Replica& replica, const GatewayConfig& config) {
   local.ejected_at = Clock::now();
   local.ejected_until = watchdog_.now() + config.outlier.base_ejection;
   local.lift_on_health = true;
+  local.latency.reset();
+  replica.ejections[static_cast<size_t>(EjectionReason::kConnectRefused)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
+void Proxy::eject(const Replica& replica, ReplicaLocal& local, EjectionReason reason,
+                  const OutlierConfig& config) {
+  const auto now = watchdog_.now();
+  // The backoff forgets one ejection per base_ejection spent in rotation since the last ended.
+  local.ejections =
+      decayedEjections(local.ejections, now - local.ejected_until, config.base_ejection) + 1;
+  local.ejected_until = now + ejectionTime(config.base_ejection, local.ejections);
+  local.ejected_at = Clock::now();
+  local.lift_on_health = false;
+  local.consecutive_failures = 0;
+  local.latency.reset();  // Judged again on answers after its return only.
+  replica.ejections[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
 void Proxy::recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
@@ -235,16 +253,67 @@ void Proxy::recordFailure(const Replica& replica, const ModelRoute& model, int v
       ++ejected;
     }
   }
-  const int allowed = std::max<int>(
-      1, static_cast<int>(version.replicas.size()) * config.outlier.max_ejection_percent / 100);
-  if (ejected >= allowed) {
+  if (ejected >= maxEjected(version.replicas.size(), config.outlier.max_ejection_percent)) {
     return;
   }
-  ++local.ejections;
-  local.consecutive_failures = 0;
-  local.ejected_until = now + config.outlier.base_ejection * std::min(local.ejections, 10);
-  DW_LOG_WARN("ejecting replica {} for {} after consecutive failures", replica.url,
-              formatDuration(config.outlier.base_ejection * std::min(local.ejections, 10)));
+  eject(replica, local, EjectionReason::kConsecutiveFailures, config.outlier);
+  DW_LOG_WARN("ejecting replica {} of {} {} for {} after {} consecutive failures", replica.url,
+              model.config.name, version.id, formatDuration(local.ejected_until - now),
+              config.outlier.consecutive_failures);
+}
+
+void Proxy::recordLatency(ReplicaLocal& local, Clock::time_point started) {
+  // A try that began before the replica's last ejection tells of the time before it: the
+  // replica is judged on what it did since.
+  if (started < local.ejected_at) {
+    return;
+  }
+  local.latency.add(std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+void Proxy::detectLatencyOutliers(const RoutingTable& table) {
+  const OutlierConfig& config = table.config().outlier;
+  const auto now = watchdog_.now();
+  next_latency_check_ = now + config.interval;
+  if (config.latency_factor <= 0) {
+    return;
+  }
+  for (const auto& model : table.models()) {
+    for (const VersionRoute& version : model->versions) {
+      if (version.replicas.size() < 2) {
+        continue;  // No peers to compare with.
+      }
+      latency_candidates_.clear();
+      int ejected = 0;
+      for (const auto& replica : version.replicas) {
+        LatencyCandidate candidate;
+        candidate.in_rotation = usable(*replica);
+        if (replica->id < replicas_.size() && replicas_[replica->id]) {
+          const ReplicaLocal& local = *replicas_[replica->id];
+          candidate.seconds = local.latency.seconds();
+          candidate.samples = local.latency.samples();
+          ejected += local.ejected_until > now ? 1 : 0;
+        }
+        latency_candidates_.push_back(candidate);
+      }
+      latency_ejections_.clear();
+      latency_detector_.evaluate(
+          latency_candidates_, config,
+          maxEjected(version.replicas.size(), config.max_ejection_percent) - ejected,
+          &latency_ejections_);
+      for (const LatencyEjection& e : latency_ejections_) {
+        const Replica& replica = *version.replicas[e.index];
+        ReplicaLocal& local = replicaLocal(replica.id);
+        eject(replica, local, EjectionReason::kLatency, config);
+        DW_LOG_WARN(
+            "ejecting replica {} of {} {} for {}: latency {:.0f} ms, {:.1f}x the median {:.0f} ms "
+            "of its peers",
+            replica.url, model->config.name, version.id, formatDuration(local.ejected_until - now),
+            e.seconds * 1000, e.peer_median > 0 ? e.seconds / e.peer_median : 0.0,
+            e.peer_median * 1000);
+      }
+    }
+  }
 }
 
 std::string Proxy::requestId(const net::Request& request) {
@@ -763,6 +832,9 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
   metrics_.in_flight.sub();
   metrics_.active[row].sub();
   limits.limiter.release();
+  if (watchdog_.now() >= next_latency_check_) {
+    detectLatencyOutliers(*table);
+  }
 }
 
 void Proxy::observeStreamPiece(Observation& observation, std::string_view piece, int series) {
@@ -798,6 +870,7 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
                                         const GatewayConfig& config) {
   const Replica& replica = *attempt.replica;
   ReplicaLocal& local = replicaLocal(replica.id);
+  const Clock::time_point started = Clock::now();  // For the replica's latency (R2.1).
   ++local.outstanding;
   struct Outstanding {
     ReplicaLocal& local;
@@ -958,6 +1031,7 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
       recordFailure(replica, model, version_index, config);
     } else {
       recordSuccess(replica);
+      recordLatency(local, started);  // A whole answer: the time to its last byte.
     }
     attempt.result = Attempt::Result::kRelayed;
     co_await exchange.respondRaw(head, body, keep_alive_client);
@@ -988,6 +1062,7 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
   }
   // Heap, not the coroutine frame: most requests are not streams and need no relay buffer.
   auto relay = std::make_unique<std::array<char, kRelayBufferBytes>>();
+  bool first_piece = true;
   while (!parser->is_done()) {
     parser->get().body().data = relay->data();
     parser->get().body().size = relay->size();
@@ -997,6 +1072,12 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
       ec = {};
     }
     const size_t n = relay->size() - parser->get().body().size;
+    if (n > 0 && first_piece) {
+      first_piece = false;
+      if (status < 500) {
+        recordLatency(local, started);  // A stream: the time to its first piece.
+      }
+    }
     if (n > 0 && !co_await exchange.sendChunk(std::string_view(relay->data(), n))) {
       co_return;  // The client is gone: closing the upstream connection cancels the request.
     }
