@@ -436,8 +436,7 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
       DW_RETURN_IF_ERROR(o.duration("interval", &od.interval));
       DW_RETURN_IF_ERROR(o.number("latency_factor", 0, 1000, &od.latency_factor));
       DW_RETURN_IF_ERROR(o.duration("latency_min", &od.latency_min));
-      DW_RETURN_IF_ERROR(
-          parseInt(o, "latency_min_requests", 1, 1000000, &od.latency_min_requests));
+      DW_RETURN_IF_ERROR(parseInt(o, "latency_min_requests", 1, 1000000, &od.latency_min_requests));
       DW_RETURN_IF_ERROR(o.finish());
       if (od.interval < std::chrono::milliseconds(100)) {
         return yamlError(o.placeOf("interval"), o.get("interval"), "must be at least 100ms");

@@ -13,8 +13,7 @@ double median(std::span<double> values) {
     return 0;
   }
   const size_t mid = values.size() / 2;
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid),
-                   values.end());
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
   const double upper = values[mid];
   if (values.size() % 2 == 1) {
     return upper;
@@ -52,7 +51,9 @@ void LatencyDetector::evaluate(std::span<const LatencyCandidate> version,
   }
   const auto min_requests = static_cast<uint32_t>(std::max(1, config.latency_min_requests));
   const double floor = toSeconds(config.latency_min);
-  auto judged = [&](const LatencyCandidate& c) { return c.in_rotation && c.samples >= min_requests; };
+  auto judged = [&](const LatencyCandidate& c) {
+    return c.in_rotation && c.samples >= min_requests;
+  };
   verdicts_.clear();
   for (size_t i = 0; i < version.size(); ++i) {
     const LatencyCandidate& candidate = version[i];
@@ -73,8 +74,9 @@ void LatencyDetector::evaluate(std::span<const LatencyCandidate> version,
       verdicts_.push_back({i, candidate.seconds, peer_median});
     }
   }
-  std::sort(verdicts_.begin(), verdicts_.end(),
-            [](const LatencyEjection& a, const LatencyEjection& b) { return a.seconds > b.seconds; });
+  std::sort(
+      verdicts_.begin(), verdicts_.end(),
+      [](const LatencyEjection& a, const LatencyEjection& b) { return a.seconds > b.seconds; });
   const size_t keep = std::min(verdicts_.size(), static_cast<size_t>(allowed));
   out->insert(out->end(), verdicts_.begin(), verdicts_.begin() + static_cast<std::ptrdiff_t>(keep));
 }

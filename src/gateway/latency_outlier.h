@@ -84,11 +84,11 @@ class LatencyDetector {
   // the median of its peers: the other replicas in rotation with at least latency_min_requests
   // samples. Without such a peer (a version of one replica) nothing is ejected; with
   // latency_factor 0 the detector is off.
-  void evaluate(std::span<const LatencyCandidate> version, const OutlierConfig& config,
-                int allowed, std::vector<LatencyEjection>* out);
+  void evaluate(std::span<const LatencyCandidate> version, const OutlierConfig& config, int allowed,
+                std::vector<LatencyEjection>* out);
 
  private:
-  std::vector<double> peers_;               // Scratch: no allocation once grown.
+  std::vector<double> peers_;              // Scratch: no allocation once grown.
   std::vector<LatencyEjection> verdicts_;  // Scratch, before the `allowed` cut.
 };
 

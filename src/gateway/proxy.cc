@@ -39,11 +39,11 @@ struct Proxy::ReplicaLocal {
   std::vector<std::unique_ptr<UpstreamConnection>> idle;
   int outstanding = 0;
   int consecutive_failures = 0;
-  int ejections = 0;                // In a row, for the backoff (decays while in rotation).
+  int ejections = 0;                  // In a row, for the backoff (decays while in rotation).
   Clock::time_point ejected_until{};  // The watchdog's clock.
   Clock::time_point ejected_at{};     // Clock::now() at the last ejection.
-  bool lift_on_health = false;  // Ejected for refusing connections: a passed check lifts it.
-  LatencyEwma latency;          // Of its answers since the last ejection.
+  bool lift_on_health = false;        // Ejected for refusing connections: a passed check lifts it.
+  LatencyEwma latency;                // Of its answers since the last ejection.
 };
 
 // This worker's share of a model's concurrency limit.
@@ -186,19 +186,27 @@ Proxy::ModelLocal& Proxy::modelLocal(const ModelRoute& model, const GatewayConfi
   return *local;
 }
 
-bool Proxy::usable(const Replica& replica) const {
-  if (!replica.healthy.load(std::memory_order_relaxed) || !replica.resolved) {
+bool Proxy::ejected(const Replica& replica) const {
+  if (replica.id >= replicas_.size() || !replicas_[replica.id]) {
     return false;
   }
-  if (replica.id < replicas_.size() && replicas_[replica.id]) {
-    const ReplicaLocal& local = *replicas_[replica.id];
-    if (local.ejected_until <= watchdog_.now()) {
-      return true;
-    }
-    return local.lift_on_health && replica.last_check_ok_ns.load(std::memory_order_relaxed) >
-                                       local.ejected_at.time_since_epoch().count();
+  const ReplicaLocal& local = *replicas_[replica.id];
+  if (local.ejected_until <= watchdog_.now()) {
+    return false;
   }
-  return true;
+  const int64_t ejected_at = local.ejected_at.time_since_epoch().count();
+  // Health checks saw it down and back since (a restart, an engine that returned): what this
+  // worker saw before is over.
+  if (replica.recovered_ns.load(std::memory_order_relaxed) > ejected_at) {
+    return false;
+  }
+  // Ejected for refusing connections: any passed check since means it listens again.
+  return !local.lift_on_health ||
+         replica.last_check_ok_ns.load(std::memory_order_relaxed) <= ejected_at;
+}
+
+bool Proxy::usable(const Replica& replica) const {
+  return replica.healthy.load(std::memory_order_relaxed) && replica.resolved && !ejected(replica);
 }
 
 void Proxy::recordSuccess(const Replica& replica) {
@@ -230,7 +238,6 @@ void Proxy::eject(const Replica& replica, ReplicaLocal& local, EjectionReason re
       decayedEjections(local.ejections, now - local.ejected_until, config.base_ejection) + 1;
   local.ejected_until = now + ejectionTime(config.base_ejection, local.ejections);
   local.ejected_at = Clock::now();
-  local.lift_on_health = false;
   local.consecutive_failures = 0;
   local.latency.reset();  // Judged again on answers after its return only.
   replica.ejections[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
@@ -246,16 +253,12 @@ void Proxy::recordFailure(const Replica& replica, const ModelRoute& model, int v
   // replicas at once, but at least one.
   const VersionRoute& version = model.versions[version_index];
   const auto now = watchdog_.now();
-  int ejected = 0;
-  for (const auto& other : version.replicas) {
-    if (other->id < replicas_.size() && replicas_[other->id] &&
-        replicas_[other->id]->ejected_until > now) {
-      ++ejected;
-    }
-  }
-  if (ejected >= maxEjected(version.replicas.size(), config.outlier.max_ejection_percent)) {
+  const auto out = std::count_if(version.replicas.begin(), version.replicas.end(),
+                                 [&](const auto& other) { return ejected(*other); });
+  if (out >= maxEjected(version.replicas.size(), config.outlier.max_ejection_percent)) {
     return;
   }
+  // A replica that refused connections keeps its lift: once a health check passes it listens.
   eject(replica, local, EjectionReason::kConsecutiveFailures, config.outlier);
   DW_LOG_WARN("ejecting replica {} of {} {} for {} after {} consecutive failures", replica.url,
               model.config.name, version.id, formatDuration(local.ejected_until - now),
@@ -284,7 +287,7 @@ void Proxy::detectLatencyOutliers(const RoutingTable& table) {
         continue;  // No peers to compare with.
       }
       latency_candidates_.clear();
-      int ejected = 0;
+      int out = 0;
       for (const auto& replica : version.replicas) {
         LatencyCandidate candidate;
         candidate.in_rotation = usable(*replica);
@@ -292,19 +295,20 @@ void Proxy::detectLatencyOutliers(const RoutingTable& table) {
           const ReplicaLocal& local = *replicas_[replica->id];
           candidate.seconds = local.latency.seconds();
           candidate.samples = local.latency.samples();
-          ejected += local.ejected_until > now ? 1 : 0;
         }
+        out += ejected(*replica) ? 1 : 0;
         latency_candidates_.push_back(candidate);
       }
       latency_ejections_.clear();
       latency_detector_.evaluate(
           latency_candidates_, config,
-          maxEjected(version.replicas.size(), config.max_ejection_percent) - ejected,
+          maxEjected(version.replicas.size(), config.max_ejection_percent) - out,
           &latency_ejections_);
       for (const LatencyEjection& e : latency_ejections_) {
         const Replica& replica = *version.replicas[e.index];
         ReplicaLocal& local = replicaLocal(replica.id);
         eject(replica, local, EjectionReason::kLatency, config);
+        local.lift_on_health = false;  // A slow replica passes its checks: only time lifts it.
         DW_LOG_WARN(
             "ejecting replica {} of {} {} for {}: latency {:.0f} ms, {:.1f}x the median {:.0f} ms "
             "of its peers",

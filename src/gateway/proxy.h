@@ -69,6 +69,8 @@ class Proxy {
   ReplicaLocal& replicaLocal(uint32_t id);
   ModelLocal& modelLocal(const ModelRoute& model, const GatewayConfig& config);
   bool usable(const Replica& replica) const;
+  // Whether this worker holds `replica` out of rotation now (outlier detection).
+  bool ejected(const Replica& replica) const;
   void recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
                      const GatewayConfig& config);
   void recordSuccess(const Replica& replica);

@@ -50,6 +50,9 @@ struct Replica {
   // When a health check last succeeded (steady clock, ns): lifts a worker's ejection of a
   // replica that refused connections, as soon as it is back.
   std::atomic<int64_t> last_check_ok_ns{0};
+  // When health checks last marked it healthy again after marking it down (steady clock, ns):
+  // it restarted or its engine came back, so a worker's ejection from before is lifted.
+  std::atomic<int64_t> recovered_ns{0};
   // Ejections by any worker, by EjectionReason (each worker ejects on its own). Rare events, so
   // a shared relaxed counter costs the hot path nothing; read when metrics are rendered. Mutable:
   // workers see replicas through the immutable snapshot, and a count is not routing state.

@@ -1,7 +1,9 @@
 // Latency-based outlier ejection (docs/design/outlier-detection.md) against real reference
 // replicas: a replica made slow with its POST /fault stops getting traffic within a bound while
 // the clients' latency returns to its baseline, it gets traffic again once the fault is cleared
-// and its ejection has run out, and a version of one replica is never ejected for latency.
+// and its ejection has run out, and a version of one replica is never ejected for latency. An
+// ejection for failures ends as soon as health checks see the replica down and back (a restart,
+// an engine that returns), not a whole ejection later.
 // Recovery is measured in real time and asserted against its budget (STYLE.md, Tests).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,9 +26,9 @@ async function replica() {
   return m;
 }
 
-async function gatewayFor(replicas) {
+async function gatewayFor(replicas, { workers = 2, outlier = {} } = {}) {
   const g = await startGateway({
-    workers: 2,
+    workers,
     upstream: {
       health_check: { interval: '200ms', timeout: '1s' },
       outlier_detection: {
@@ -36,6 +38,7 @@ async function gatewayFor(replicas) {
         latency_factor: 3,
         latency_min: '200ms',
         latency_min_requests: 5,
+        ...outlier,
       },
     },
     models: [modelConfig('fortune', [{ id: 'v1', track: 'stable', weight: 100, replicas }])],
@@ -209,4 +212,45 @@ test('a version of one replica is never ejected for latency: it has no peers', a
   assert.ok(clients.requests.length >= 10, `requests: ${clients.requests.length}`);
   assert.ok(clients.requests.every((r) => r.status === 200), 'every request was answered');
   assert.ok(percentile(clients.requests.map((r) => r.ms), 0.5) >= INJECTED_MS, 'all of them by the slow replica');
+});
+
+test('an ejection for failures ends when health checks see the replica recover, not a whole ejection later', async () => {
+  const replicas = [await replica(), await replica()];
+  const [steady, flaky] = replicas;
+  // One worker, so that no other worker's view hides the ejection; a long ejection to outlast.
+  const g = await gatewayFor(replicas, { workers: 1, outlier: { base_ejection: '60s', consecutive_failures: 3 } });
+  const clients = load(g.url, 2);
+  const counts = sampler(replicas);
+  try {
+    await waitFor(() => (counts.share(1, performance.now(), 1) ?? 0) > 0.2, { what: 'both replicas to serve' });
+    // The engine goes away: inference and /health answer 503, so the gateway ejects it for its
+    // failures and the health checks mark it down.
+    assert.equal((await fault(flaky, { unavailable: true })).status, 200);
+    await waitFor(
+      async () => {
+        const metrics = await (await fetch(`${g.admin}/metrics`)).text();
+        return (
+          ejections(metrics, flaky, 'consecutive_failures') >= 1 &&
+          metricValue(metrics, `deepseek_replica_up{model="fortune",version="v1",replica="${flaky.url}"}`) === 0
+        );
+      },
+      { what: 'the failing replica to be ejected and marked down' },
+    );
+    await waitFor(() => counts.share(1, performance.now(), 1) === 0, { what: 'the failing replica to serve nothing' });
+    assert.equal((await fault(flaky, { clear: true })).status, 200);
+    const cleared = performance.now();
+    const backAt = await waitFor(
+      () => {
+        const share = counts.share(1, performance.now(), 1);
+        return share !== null && share >= 0.2 && performance.now();
+      },
+      { timeout: 15000, interval: 100, what: 'the recovered replica to get traffic again (its ejection lasts 60 s)' },
+    );
+    console.log(`recovered replica back in rotation ${((backAt - cleared) / 1000).toFixed(1)} s after its engine returned`);
+    assert.equal(steady.child.exitCode, null);
+    assert.ok(clients.requests.every((r) => r.status === 200), 'the steady replica took every request meanwhile');
+  } finally {
+    await clients.stop();
+    await counts.stop();
+  }
 });

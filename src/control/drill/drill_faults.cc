@@ -242,6 +242,13 @@ void DrillRun::replicaLatency(FaultResult& result) {
     return text.ok() ? ejectionsOf(*text, options_.ns, url, "latency") : 0.0;
   };
   const double ejections_before = latency_ejections();
+  if (const std::optional<VersionView> version = stable();
+      version && version->replicas.size() < 2) {
+    result.notes.push_back(fmt::format(
+        "{} {} has one replica: there is no peer to compare its latency with, and nowhere else "
+        "to send its traffic",
+        version->model, version->version));
+  }
   result.ran = true;
   result.target = target->name;
   result.injected_at = now();
@@ -264,8 +271,8 @@ void DrillRun::replicaLatency(FaultResult& result) {
         }
         if (const double ejections = latency_ejections(); ejections > ejections_before) {
           result.detected_by =
-              fmt::format("the gateway ejected {} for latency ({} ejection(s) by its workers)",
-                          url, ejections - ejections_before);
+              fmt::format("the gateway ejected {} for latency ({} ejection(s) by its workers)", url,
+                          ejections - ejections_before);
           return now();
         }
         return std::nullopt;

@@ -11,8 +11,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-OutlierConfig config(double factor = 3, Duration floor = milliseconds(500),
-                     int min_requests = 5) {
+OutlierConfig config(double factor = 3, Duration floor = milliseconds(500), int min_requests = 5) {
   OutlierConfig c;
   c.latency_factor = factor;
   c.latency_min = floor;
@@ -85,9 +84,9 @@ TEST(LatencyDetectorTest, EjectsTheReplicaAboveFactorTimesItsPeersMedianAndTheFl
 TEST(LatencyDetectorTest, KeepsAReplicaUnderTheAbsoluteFloorHoweverItComparesToItsPeers) {
   // 400 ms is 20x its peers' 20 ms, but under the 500 ms floor: fast enough for anyone.
   EXPECT_TRUE(evaluate({replica(0.02), replica(0.4), replica(0.02)}, config()).empty());
-  EXPECT_EQ(evaluate({replica(0.02), replica(0.4), replica(0.02)}, config(3, milliseconds(200)))
-                .size(),
-            1u);
+  EXPECT_EQ(
+      evaluate({replica(0.02), replica(0.4), replica(0.02)}, config(3, milliseconds(200))).size(),
+      1u);
 }
 
 TEST(LatencyDetectorTest, KeepsAReplicaWithinTheFactorOfItsPeers) {
