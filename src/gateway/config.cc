@@ -433,7 +433,19 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
       DW_RETURN_IF_ERROR(parseInt(o, "consecutive_failures", 1, 1000, &od.consecutive_failures));
       DW_RETURN_IF_ERROR(o.duration("base_ejection", &od.base_ejection));
       DW_RETURN_IF_ERROR(parseInt(o, "max_ejection_percent", 0, 100, &od.max_ejection_percent));
+      DW_RETURN_IF_ERROR(o.duration("interval", &od.interval));
+      DW_RETURN_IF_ERROR(o.number("latency_factor", 0, 1000, &od.latency_factor));
+      DW_RETURN_IF_ERROR(o.duration("latency_min", &od.latency_min));
+      DW_RETURN_IF_ERROR(parseInt(o, "latency_min_requests", 1, 1000000, &od.latency_min_requests));
       DW_RETURN_IF_ERROR(o.finish());
+      if (od.interval < std::chrono::milliseconds(100)) {
+        return yamlError(o.placeOf("interval"), o.get("interval"), "must be at least 100ms");
+      }
+      if (od.latency_factor > 0 && od.latency_factor < 1) {
+        // Below 1 a replica faster than its peers' median would be ejected.
+        return yamlError(o.placeOf("latency_factor"), o.get("latency_factor"),
+                         "must be 0 (no latency ejection) or at least 1");
+      }
     }
     {
       DW_ASSIGN_OR_RETURN(YamlMap r,

@@ -57,10 +57,19 @@ struct HealthCheckConfig {
   int healthy_threshold = 1;    // Consecutive successes that mark it up again.
 };
 
+// Passive health, per worker (Envoy's outlier detection): a replica is ejected after consecutive
+// failures, or when its latency stands out from the other replicas of its version
+// (gateway/latency_outlier.h).
 struct OutlierConfig {
   int consecutive_failures = 5;          // Envoy's consecutive_5xx default.
-  Duration base_ejection = seconds(30);  // Multiplied by the number of ejections so far.
+  Duration base_ejection = seconds(30);  // Multiplied by the ejections in a row (at most 10x).
   int max_ejection_percent = 50;         // Of a version's replicas; at least one may be ejected.
+  Duration interval = seconds(10);       // Latencies are compared this often (Envoy's interval).
+  // Ejected for latency above both latency_factor x the median of its peers and latency_min,
+  // judged on at least latency_min_requests answers since its last ejection. Factor 0: off.
+  double latency_factor = 3;
+  Duration latency_min = std::chrono::milliseconds(500);  // R2.1's warning tier.
+  int latency_min_requests = 10;
 };
 
 struct RetryConfig {

@@ -452,6 +452,23 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
     w.sample(name("upstream_errors_total"), {{"reason", kUpstreamErrorNames[r]}},
              static_cast<double>(total));
   }
+  w.family(name("upstream_ejections_total"), "counter",
+           "Replicas taken out of rotation by a worker's outlier detection, by reason (each "
+           "worker ejects on its own).");
+  for (const auto& model : table->models()) {
+    for (const VersionRoute& version : model->versions) {
+      for (const auto& replica : version.replicas) {
+        for (size_t r = 0; r < replica->ejections.size(); ++r) {
+          w.sample(name("upstream_ejections_total"),
+                   {{"model", model->config.name},
+                    {"version", version.id},
+                    {"replica", replica->url},
+                    {"reason", kEjectionReasonNames[r]}},
+                   static_cast<double>(replica->ejections[r].load(std::memory_order_relaxed)));
+        }
+      }
+    }
+  }
   writeFeedbackMetrics(w, ns, feedback_->book(), [this](int series, observe::SeriesName* n) {
     return nameSeries(series, n);
   });

@@ -87,6 +87,8 @@ asio::awaitable<void> HealthChecker::checkAll() {
             state.failures = 0;
             ++state.successes;
             if (!replica->healthy.load() && state.successes >= config_.healthy_threshold) {
+              replica->recovered_ns.store(
+                  std::chrono::steady_clock::now().time_since_epoch().count());
               replica->healthy.store(true);
               DW_LOG_INFO("replica {} is healthy again", replica->url);
             }

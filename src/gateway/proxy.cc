@@ -39,10 +39,11 @@ struct Proxy::ReplicaLocal {
   std::vector<std::unique_ptr<UpstreamConnection>> idle;
   int outstanding = 0;
   int consecutive_failures = 0;
-  int ejections = 0;
-  Clock::time_point ejected_until{};
-  Clock::time_point ejected_at{};
-  bool lift_on_health = false;  // Ejected for refusing connections: a passed check lifts it.
+  int ejections = 0;                  // In a row, for the backoff (decays while in rotation).
+  Clock::time_point ejected_until{};  // The watchdog's clock.
+  Clock::time_point ejected_at{};     // Clock::now() at the last ejection.
+  bool lift_on_health = false;        // Ejected for refusing connections: a passed check lifts it.
+  LatencyEwma latency;                // Of its answers since the last ejection.
 };
 
 // This worker's share of a model's concurrency limit.
@@ -206,19 +207,27 @@ Proxy::ModelLocal& Proxy::modelLocal(const ModelRoute& model, const GatewayConfi
   return *local;
 }
 
-bool Proxy::usable(const Replica& replica) const {
-  if (!replica.healthy.load(std::memory_order_relaxed) || !replica.resolved) {
+bool Proxy::ejected(const Replica& replica) const {
+  if (replica.id >= replicas_.size() || !replicas_[replica.id]) {
     return false;
   }
-  if (replica.id < replicas_.size() && replicas_[replica.id]) {
-    const ReplicaLocal& local = *replicas_[replica.id];
-    if (local.ejected_until <= watchdog_.now()) {
-      return true;
-    }
-    return local.lift_on_health && replica.last_check_ok_ns.load(std::memory_order_relaxed) >
-                                       local.ejected_at.time_since_epoch().count();
+  const ReplicaLocal& local = *replicas_[replica.id];
+  if (local.ejected_until <= watchdog_.now()) {
+    return false;
   }
-  return true;
+  const int64_t ejected_at = local.ejected_at.time_since_epoch().count();
+  // Health checks saw it down and back since (a restart, an engine that returned): what this
+  // worker saw before is over.
+  if (replica.recovered_ns.load(std::memory_order_relaxed) > ejected_at) {
+    return false;
+  }
+  // Ejected for refusing connections: any passed check since means it listens again.
+  return !local.lift_on_health ||
+         replica.last_check_ok_ns.load(std::memory_order_relaxed) <= ejected_at;
+}
+
+bool Proxy::usable(const Replica& replica) const {
+  return replica.healthy.load(std::memory_order_relaxed) && replica.resolved && !ejected(replica);
 }
 
 void Proxy::recordSuccess(const Replica& replica) {
@@ -237,6 +246,22 @@ void Proxy::ejectRefusing(const Replica& replica, const GatewayConfig& config) {
   local.ejected_at = Clock::now();
   local.ejected_until = watchdog_.now() + config.outlier.base_ejection;
   local.lift_on_health = true;
+  local.latency.reset();
+  replica.ejections[static_cast<size_t>(EjectionReason::kConnectRefused)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
+void Proxy::eject(const Replica& replica, ReplicaLocal& local, EjectionReason reason,
+                  const OutlierConfig& config) {
+  const auto now = watchdog_.now();
+  // The backoff forgets one ejection per base_ejection spent in rotation since the last ended.
+  local.ejections =
+      decayedEjections(local.ejections, now - local.ejected_until, config.base_ejection) + 1;
+  local.ejected_until = now + ejectionTime(config.base_ejection, local.ejections);
+  local.ejected_at = Clock::now();
+  local.consecutive_failures = 0;
+  local.latency.reset();  // Judged again on answers after its return only.
+  replica.ejections[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
 void Proxy::recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
@@ -249,23 +274,71 @@ void Proxy::recordFailure(const Replica& replica, const ModelRoute& model, int v
   // replicas at once, but at least one.
   const VersionRoute& version = model.versions[version_index];
   const auto now = watchdog_.now();
-  int ejected = 0;
-  for (const auto& other : version.replicas) {
-    if (other->id < replicas_.size() && replicas_[other->id] &&
-        replicas_[other->id]->ejected_until > now) {
-      ++ejected;
-    }
-  }
-  const int allowed = std::max<int>(
-      1, static_cast<int>(version.replicas.size()) * config.outlier.max_ejection_percent / 100);
-  if (ejected >= allowed) {
+  const auto out = std::count_if(version.replicas.begin(), version.replicas.end(),
+                                 [&](const auto& other) { return ejected(*other); });
+  if (out >= maxEjected(version.replicas.size(), config.outlier.max_ejection_percent)) {
     return;
   }
-  ++local.ejections;
-  local.consecutive_failures = 0;
-  local.ejected_until = now + config.outlier.base_ejection * std::min(local.ejections, 10);
-  DW_LOG_WARN("ejecting replica {} for {} after consecutive failures", replica.url,
-              formatDuration(config.outlier.base_ejection * std::min(local.ejections, 10)));
+  // A replica that refused connections keeps its lift: once a health check passes it listens.
+  eject(replica, local, EjectionReason::kConsecutiveFailures, config.outlier);
+  DW_LOG_WARN("ejecting replica {} of {} {} for {} after {} consecutive failures", replica.url,
+              model.config.name, version.id, formatDuration(local.ejected_until - now),
+              config.outlier.consecutive_failures);
+}
+
+void Proxy::recordLatency(ReplicaLocal& local, Clock::time_point started) {
+  // A try that began before the replica's last ejection tells of the time before it: the
+  // replica is judged on what it did since.
+  if (started < local.ejected_at) {
+    return;
+  }
+  local.latency.add(std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+void Proxy::detectLatencyOutliers(const RoutingTable& table) {
+  const OutlierConfig& config = table.config().outlier;
+  const auto now = watchdog_.now();
+  next_latency_check_ = now + config.interval;
+  if (config.latency_factor <= 0) {
+    return;
+  }
+  for (const auto& model : table.models()) {
+    for (const VersionRoute& version : model->versions) {
+      if (version.replicas.size() < 2) {
+        continue;  // No peers to compare with.
+      }
+      latency_candidates_.clear();
+      int out = 0;
+      for (const auto& replica : version.replicas) {
+        LatencyCandidate candidate;
+        candidate.in_rotation = usable(*replica);
+        if (replica->id < replicas_.size() && replicas_[replica->id]) {
+          const ReplicaLocal& local = *replicas_[replica->id];
+          candidate.seconds = local.latency.seconds();
+          candidate.samples = local.latency.samples();
+        }
+        out += ejected(*replica) ? 1 : 0;
+        latency_candidates_.push_back(candidate);
+      }
+      latency_ejections_.clear();
+      latency_detector_.evaluate(
+          latency_candidates_, config,
+          maxEjected(version.replicas.size(), config.max_ejection_percent) - out,
+          &latency_ejections_);
+      for (const LatencyEjection& e : latency_ejections_) {
+        const Replica& replica = *version.replicas[e.index];
+        ReplicaLocal& local = replicaLocal(replica.id);
+        eject(replica, local, EjectionReason::kLatency, config);
+        local.lift_on_health = false;  // A slow replica passes its checks: only time lifts it.
+        DW_LOG_WARN(
+            "ejecting replica {} of {} {} for {}: latency {:.0f} ms, {:.1f}x the median {:.0f} ms "
+            "of its peers",
+            replica.url, model->config.name, version.id, formatDuration(local.ejected_until - now),
+            e.seconds * 1000, e.peer_median > 0 ? e.seconds / e.peer_median : 0.0,
+            e.peer_median * 1000);
+      }
+    }
+  }
 }
 
 std::string Proxy::requestId(const net::Request& request) {
@@ -784,6 +857,9 @@ asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_v
   metrics_.in_flight.sub();
   metrics_.active[row].sub();
   limits.limiter.release();
+  if (watchdog_.now() >= next_latency_check_) {
+    detectLatencyOutliers(*table);
+  }
 }
 
 void Proxy::observeStreamPiece(Observation& observation, std::string_view piece, int series) {
@@ -819,6 +895,7 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
                                         const GatewayConfig& config) {
   const Replica& replica = *attempt.replica;
   ReplicaLocal& local = replicaLocal(replica.id);
+  const Clock::time_point started = Clock::now();  // For the replica's latency (R2.1).
   ++local.outstanding;
   struct Outstanding {
     ReplicaLocal& local;
@@ -979,6 +1056,7 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
       recordFailure(replica, model, version_index, config);
     } else {
       recordSuccess(replica);
+      recordLatency(local, started);  // A whole answer: the time to its last byte.
     }
     attempt.result = Attempt::Result::kRelayed;
     co_await exchange.respondRaw(head, body, keep_alive_client);
@@ -1009,6 +1087,7 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
   }
   // Heap, not the coroutine frame: most requests are not streams and need no relay buffer.
   auto relay = std::make_unique<std::array<char, kRelayBufferBytes>>();
+  bool first_piece = true;
   while (!parser->is_done()) {
     parser->get().body().data = relay->data();
     parser->get().body().size = relay->size();
@@ -1018,6 +1097,12 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
       ec = {};
     }
     const size_t n = relay->size() - parser->get().body().size;
+    if (n > 0 && first_piece) {
+      first_piece = false;
+      if (status < 500) {
+        recordLatency(local, started);  // A stream: the time to its first piece.
+      }
+    }
     if (n > 0 && !co_await exchange.sendChunk(std::string_view(relay->data(), n))) {
       co_return;  // The client is gone: closing the upstream connection cancels the request.
     }

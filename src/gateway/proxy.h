@@ -7,12 +7,14 @@
 // shard, so the hot path shares nothing with other workers.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "base/random.h"
 #include "gateway/feedback.h"
+#include "gateway/latency_outlier.h"
 #include "gateway/request_fields.h"
 #include "gateway/routing.h"
 #include "gateway/snapshot.h"
@@ -67,12 +69,22 @@ class Proxy {
   ReplicaLocal& replicaLocal(uint32_t id);
   ModelLocal& modelLocal(const ModelRoute& model, const GatewayConfig& config);
   bool usable(const Replica& replica) const;
+  // Whether this worker holds `replica` out of rotation now (outlier detection).
+  bool ejected(const Replica& replica) const;
   void recordFailure(const Replica& replica, const ModelRoute& model, int version_index,
                      const GatewayConfig& config);
   void recordSuccess(const Replica& replica);
   // Watchdog tick: closes pooled upstream connections idle past the reuse limit.
   void closeStaleIdle();
   void ejectRefusing(const Replica& replica, const GatewayConfig& config);
+  // Takes `replica` out of rotation on this worker for the backoff's ejection time.
+  void eject(const Replica& replica, ReplicaLocal& local, EjectionReason reason,
+             const OutlierConfig& config);
+  // A latency sample of an answer from `local`'s replica to a try that began at `started`.
+  void recordLatency(ReplicaLocal& local, std::chrono::steady_clock::time_point started);
+  // Compares the latencies of the replicas of every version of `table` and ejects the outliers
+  // (latency_outlier.h); runs at most once per outlier interval.
+  void detectLatencyOutliers(const RoutingTable& table);
   std::string requestId(const net::Request& request);
   // POST /v1/feedback (R6): rates an earlier answer of this gateway by its request id.
   asio::awaitable<void> handleFeedback(net::Exchange& exchange,
@@ -102,6 +114,12 @@ class Proxy {
   std::vector<std::unique_ptr<ModelLocal>> models_;  // By ModelRoute::id.
   int active_requests_ = 0;
   int active_retries_ = 0;
+  // Latency outlier detection: when it runs next, and its scratch space (reused, so that a run
+  // allocates nothing once the vectors have grown).
+  std::chrono::steady_clock::time_point next_latency_check_{};
+  LatencyDetector latency_detector_;
+  std::vector<LatencyCandidate> latency_candidates_;
+  std::vector<LatencyEjection> latency_ejections_;
 };
 
 }  // namespace dw::gateway

@@ -10,9 +10,11 @@
 //
 // Thread contract: a RoutingTable is immutable and shared by every thread. Replica::healthy is
 // written by the control thread and read by workers (relaxed atomics: a stale read only routes
-// one request by the previous health). Registry is used by the control thread only.
+// one request by the previous health); Replica::ejections is counted by workers and read by the
+// thread that renders metrics. Registry is used by the control thread only.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -29,6 +31,11 @@
 
 namespace dw::gateway {
 
+// Why a worker took a replica out of rotation (passive health, OutlierConfig).
+enum class EjectionReason { kConsecutiveFailures, kConnectRefused, kLatency, kCount };
+inline constexpr const char* kEjectionReasonNames[] = {"consecutive_failures", "connect_refused",
+                                                       "latency"};
+
 // An upstream replica, shared by every snapshot that routes to it.
 struct Replica {
   uint32_t id = 0;  // Dense, for worker-local arrays.
@@ -43,6 +50,14 @@ struct Replica {
   // When a health check last succeeded (steady clock, ns): lifts a worker's ejection of a
   // replica that refused connections, as soon as it is back.
   std::atomic<int64_t> last_check_ok_ns{0};
+  // When health checks last marked it healthy again after marking it down (steady clock, ns):
+  // it restarted or its engine came back, so a worker's ejection from before is lifted.
+  std::atomic<int64_t> recovered_ns{0};
+  // Ejections by any worker, by EjectionReason (each worker ejects on its own). Rare events, so
+  // a shared relaxed counter costs the hot path nothing; read when metrics are rendered. Mutable:
+  // workers see replicas through the immutable snapshot, and a count is not routing state.
+  mutable std::array<std::atomic<uint64_t>, static_cast<size_t>(EjectionReason::kCount)>
+      ejections{};
 };
 
 struct VersionRoute {

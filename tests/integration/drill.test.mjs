@@ -61,17 +61,19 @@ test('the short drill against the demo fleet writes an honest report, and its ex
       assert.ok(f.ended_at > f.injected_at, f.name);
       assert.ok(f.requests > 0, `${f.name}: no client request during the fault`);
     }
-    // The self-healing levels and the alert path are detected and recover by themselves (R5,
-    // R9). A slow replica is not ejected by this gateway, and least-outstanding routing may keep
-    // it out of the P99 for a while, so its detection and recovery may be missing: then the
-    // report must say so.
-    const RECOVERING = FAULTS.filter((name) => name !== 'replica-latency');
+    // The self-healing levels, the alert path and latency ejection detect and recover by
+    // themselves (R5, R9, R2.1). A slow replica is ejected by the gateway when its version has
+    // other replicas to compare it with and send its traffic to; when an earlier fault left a
+    // stable version of one replica (the report notes it), the latency fault may stay
+    // undetected, and then the report must say so.
+    const latency = report.faults.find((x) => x.name === 'replica-latency');
+    const lonely = latency.notes.some((n) => /has one replica/.test(n));
+    const RECOVERING = FAULTS.filter((name) => name !== 'replica-latency' || !lonely);
     for (const name of RECOVERING) {
       const f = report.faults.find((x) => x.name === name);
       assert.equal(typeof f.detect_seconds, 'number', `${name} was not detected: ${JSON.stringify(f)}`);
       assert.equal(typeof f.recover_seconds, 'number', `${name} did not recover: ${JSON.stringify(f)}`);
     }
-    const latency = report.faults.find((x) => x.name === 'replica-latency');
     for (const measure of ['detect', 'recover']) {
       if (latency[`${measure}_seconds`] === null) {
         const check = report.checks.find((c) => c.name === `replica-latency.${measure}`);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string_view>
 
 #include "control/drill/drill_run.h"
 
@@ -37,6 +38,30 @@ double sampleValue(const std::string& text, const std::string& series) {
     at = end + 1;
   }
   return 0;
+}
+
+// The ejections of `replica` for `reason` by the gateway's workers, summed over the series of
+// `<ns>_upstream_ejections_total` that name it (one per version the replica serves).
+double ejectionsOf(const std::string& text, const std::string& ns, const std::string& replica,
+                   const std::string& reason) {
+  const std::string name = ns + "_upstream_ejections_total{";
+  const std::string replica_label = "replica=\"" + replica + "\"";
+  const std::string reason_label = "reason=\"" + reason + "\"";
+  double total = 0;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line(text.data() + at, end - at);
+    const size_t close = line.rfind('}');
+    if (line.starts_with(name) && close != std::string_view::npos) {
+      const std::string_view labels = line.substr(0, close + 1);
+      if (labels.find(replica_label) != std::string_view::npos &&
+          labels.find(reason_label) != std::string_view::npos) {
+        total += std::atof(std::string(line.substr(close + 1)).c_str());
+      }
+    }
+    at = end + 1;
+  }
+  return total;
 }
 
 }  // namespace
@@ -210,6 +235,20 @@ void DrillRun::replicaLatency(FaultResult& result) {
   }
   const std::string& url = target->url;
   const std::string latency = formatDuration(options_.latency);
+  // The gateway's workers eject a replica whose latency stands out from its peers'
+  // (docs/design/outlier-detection.md): an ejection of this replica for latency names the fault.
+  auto latency_ejections = [&] {
+    auto text = deployment_.metrics();
+    return text.ok() ? ejectionsOf(*text, options_.ns, url, "latency") : 0.0;
+  };
+  const double ejections_before = latency_ejections();
+  if (const std::optional<VersionView> version = stable();
+      version && version->replicas.size() < 2) {
+    result.notes.push_back(fmt::format(
+        "{} {} has one replica: there is no peer to compare its latency with, and nowhere else "
+        "to send its traffic",
+        version->model, version->version));
+  }
   result.ran = true;
   result.target = target->name;
   result.injected_at = now();
@@ -229,6 +268,12 @@ void DrillRun::replicaLatency(FaultResult& result) {
         if (const AlertEventView* a = alertFired({"LatencyP99High"}, inject_ms)) {
           result.detected_by = fmt::format("alert LatencyP99High ({})", a->severity);
           return toDrill(a->seen_ms);
+        }
+        if (const double ejections = latency_ejections(); ejections > ejections_before) {
+          result.detected_by =
+              fmt::format("the gateway ejected {} for latency ({} ejection(s) by its workers)", url,
+                          ejections - ejections_before);
+          return now();
         }
         return std::nullopt;
       },
@@ -250,12 +295,16 @@ void DrillRun::replicaLatency(FaultResult& result) {
   const WindowStats during = requests_.window(result.injected_at, now() - settle);
   result.notes.push_back(
       fmt::format("P99 of client requests while injected: {:.3f} s", during.p99));
+  const double ejections = latency_ejections() - ejections_before;
+  result.notes.push_back(fmt::format(
+      "{} ejection(s) of the slow replica for latency by the gateway's workers", ejections));
   if (!result.detect_s) {
     result.notes.push_back("never detected, so no recovery was measured");
   } else if (!result.recover_s) {
     result.notes.push_back(
-        "the gateway kept sending requests to the slow replica: it ejects replicas on failures, "
-        "not on latency");
+        ejections > 0 ? "the slow replica was ejected, but the clients' P99 stayed above 0.8 s"
+                      : "the gateway kept sending requests to the slow replica: no worker "
+                        "ejected it for latency");
   }
   (void)deployment_.fault(url, {{"clear", true}});
   note("restore", name, "latency cleared on " + url);
@@ -436,6 +485,11 @@ void DrillRun::sinkOutage(FaultResult& result) {
             if (a.seen_ms >= inject_ms && (a.kind == "fired" || a.kind == "escalated")) {
               fired_during.insert(a.rule);
             }
+          }
+          if (fired_during.empty()) {
+            // The failed delivery may be an older alert's resend: the outage lasts until an
+            // alert fires into it (ReplicaDown, raised above), or there is nothing to lose.
+            return std::nullopt;
           }
           if (Status s = sink_->start(); !s.ok()) {
             result.notes.push_back("the sink could not listen again: " + s.message());

@@ -18,7 +18,9 @@ const std::vector<FaultSpec>& allFaults() {
        "control event l2_takeover, or the ReplicaDown or ErrorRatioHigh alert",
        "the l2_takeover event and client requests succeeding again"},
       {FaultKind::kReplicaLatency, "replica-latency", "Latency on a replica", kDetectBudgetSeconds,
-       kMttrBudgetSeconds, "R10: recovery within 2 minutes", "the LatencyP99High alert",
+       kMttrBudgetSeconds, "R10: recovery within 2 minutes",
+       "the LatencyP99High alert, or the gateway ejecting the replica for latency "
+       "(<ns>_upstream_ejections_total{reason=\"latency\"})",
        "after the detection, P99 of the client requests over 10 s (5 s short) at or under 0.8 s "
        "(R2.1) with the fault in place"},
       {FaultKind::kDegradedQuality, "degraded-quality", "Degraded quality of the stable version",

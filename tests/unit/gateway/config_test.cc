@@ -81,6 +81,10 @@ TEST(GatewayConfigTest, MinimalConfigGetsDocumentedDefaults) {
   EXPECT_EQ(config.outlier.consecutive_failures, 5);
   EXPECT_EQ(config.outlier.base_ejection, seconds(30));
   EXPECT_EQ(config.outlier.max_ejection_percent, 50);
+  EXPECT_EQ(config.outlier.interval, seconds(10));
+  EXPECT_DOUBLE_EQ(config.outlier.latency_factor, 3);
+  EXPECT_EQ(config.outlier.latency_min, milliseconds(500));
+  EXPECT_EQ(config.outlier.latency_min_requests, 10);
 
   EXPECT_EQ(config.retry.max_attempts, 3);
   EXPECT_DOUBLE_EQ(config.retry.budget_percent, 20);
@@ -175,7 +179,8 @@ TEST(GatewayConfigTest, ParsesDurationsAndSizesIntoFields) {
       "  health_check: {path: /ready, interval: 250ms, timeout: 100ms, unhealthy_threshold: 3,"
       " healthy_threshold: 2}\n"
       "  outlier_detection: {consecutive_failures: 7, base_ejection: 10s,"
-      " max_ejection_percent: 100}\n"
+      " max_ejection_percent: 100, interval: 2s, latency_factor: 2.5, latency_min: 300ms,"
+      " latency_min_requests: 4}\n"
       "  retry: {max_attempts: 2, budget_percent: 12.5, min_retry_concurrency: 0}\n" +
       std::string(kMinimal));
   EXPECT_EQ(config.api.host, "0.0.0.0");
@@ -201,6 +206,10 @@ TEST(GatewayConfigTest, ParsesDurationsAndSizesIntoFields) {
   EXPECT_EQ(config.outlier.consecutive_failures, 7);
   EXPECT_EQ(config.outlier.base_ejection, seconds(10));
   EXPECT_EQ(config.outlier.max_ejection_percent, 100);
+  EXPECT_EQ(config.outlier.interval, seconds(2));
+  EXPECT_DOUBLE_EQ(config.outlier.latency_factor, 2.5);
+  EXPECT_EQ(config.outlier.latency_min, milliseconds(300));
+  EXPECT_EQ(config.outlier.latency_min_requests, 4);
   EXPECT_EQ(config.retry.max_attempts, 2);
   EXPECT_DOUBLE_EQ(config.retry.budget_percent, 12.5);
   EXPECT_EQ(config.retry.min_retry_concurrency, 0);
@@ -545,6 +554,29 @@ TEST(GatewayConfigTest, RejectsHealthCheckIntervalBelow100ms) {
   EXPECT_EQ(parsed("upstream:\n  health_check:\n    interval: 100ms\n" + std::string(kMinimal))
                 .health_check.interval,
             milliseconds(100));
+}
+
+TEST(GatewayConfigTest, RejectsLatencyOutlierKeysOutOfRangeWithTheirPlace) {
+  auto with = [](std::string_view line) {
+    return "upstream:\n  outlier_detection:\n    " + std::string(line) + "\n" +
+           std::string(kMinimal);
+  };
+  EXPECT_THAT(errorOf(with("latency_factor: 0.5")),
+              HasSubstr("test.yaml:3:21: upstream.outlier_detection.latency_factor: must be 0 (no "
+                        "latency ejection) or at least 1"));
+  EXPECT_THAT(errorOf(with("latency_factor: -1")),
+              HasSubstr("test.yaml:3:21: upstream.outlier_detection.latency_factor: "));
+  EXPECT_THAT(errorOf(with("interval: 10ms")),
+              HasSubstr("test.yaml:3:15: upstream.outlier_detection.interval: must be at least "
+                        "100ms"));
+  EXPECT_THAT(errorOf(with("latency_min_requests: 0")),
+              HasSubstr("test.yaml:3:27: upstream.outlier_detection.latency_min_requests: must be "
+                        "an integer from 1 to 1000000"));
+  EXPECT_THAT(errorOf(with("latency_min: fast")),
+              HasSubstr("test.yaml:3:18: upstream.outlier_detection.latency_min: "));
+  EXPECT_THAT(errorOf(with("latency_factr: 2")),
+              HasSubstr("test.yaml:3:5: upstream.outlier_detection.latency_factr: unknown key"));
+  EXPECT_DOUBLE_EQ(parsed(with("latency_factor: 0")).outlier.latency_factor, 0);
 }
 
 TEST(GatewayConfigTest, RejectsBadDuration) {
