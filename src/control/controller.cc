@@ -923,29 +923,16 @@ void Controller::finish(Rollout& rollout, const std::string& state, const std::s
             {"after", json::parse(metricsJson(rollout.model, ""), nullptr, false)}}));
 }
 
-namespace {
-
-std::string rolloutDocumentOf(const std::string& model, const std::string& candidate,
-                              const std::string& baseline, bool direct, const std::string& state,
-                              size_t step, int failed_analyses, const std::string& actor,
-                              const std::string& reason) {
-  return dump({{"model", model},
-               {"candidate", candidate},
-               {"baseline", baseline},
-               {"mode", direct ? "direct" : "canary"},
-               {"state", state},
-               {"step", step},
-               {"failed_analyses", failed_analyses},
-               {"actor", actor},
-               {"reason", reason}});
-}
-
-}  // namespace
-
 Status Controller::saveRollout(Rollout& rollout) {
-  std::string document = rolloutDocumentOf(rollout.model, rollout.candidate, rollout.baseline,
-                                           rollout.direct, rollout.state, rollout.step,
-                                           rollout.failed_analyses, rollout.actor, rollout.reason);
+  std::string document = dump({{"model", rollout.model},
+                               {"candidate", rollout.candidate},
+                               {"baseline", rollout.baseline},
+                               {"mode", rollout.direct ? "direct" : "canary"},
+                               {"state", rollout.state},
+                               {"step", rollout.step},
+                               {"failed_analyses", rollout.failed_analyses},
+                               {"actor", rollout.actor},
+                               {"reason", rollout.reason}});
   if (document == rollout.saved) {
     return okStatus();
   }

@@ -94,7 +94,7 @@ function nodeJson({ zone = 'eu-west-1b', annotations = {} } = {}) {
 // Runs the ConfigMap's render-config.sh under /bin/sh with the init container's environment, a
 // service account directory of its own, and a `curl` on PATH that checks how it is called and
 // answers `node` (or fails as curl -f does on an HTTP error). Returns {status, stderr, rendered,
-// curl: what the stub saw}.
+// curl}, where curl is what the stub saw.
 function render(templateMap, init, { node = nodeJson(), podName = POD_NAME, template = null, apiDown = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dw-render-'));
   try {
@@ -422,7 +422,8 @@ test('render-config.sh: no zone label, a zone only in an annotation, API refusal
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /cannot read node .*deepwatch-node-reader/);
   assert.equal(refused.rendered, null);
-  // A zone that is no label value, a pod name that is no pod name, a placeholder nobody fills.
+  // Refused: a zone that is not a valid label value, a pod name that is not a valid pod name,
+  // and a placeholder that nothing fills.
   const injected = render(templateMap, init, { node: nodeJson({ zone: 'a|b' }) });
   assert.notEqual(injected.status, 0);
   assert.match(injected.stderr, /is not a label value/);

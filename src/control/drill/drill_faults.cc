@@ -187,16 +187,8 @@ void DrillRun::primariesDown(FaultResult& result) {
   }
   detectAndRecover(
       result,
-      [&]() -> std::optional<double> {
-        if (const ControlEvent* e = controlEvent({"l2_takeover"}, inject_ms)) {
-          result.detected_by = "l2_takeover: " + e->reason;
-          return toDrill(e->at_ms);
-        }
-        if (const AlertEventView* a = alertFired({"ReplicaDown", "ErrorRatioHigh"}, inject_ms)) {
-          result.detected_by = "alert " + a->rule;
-          return toDrill(a->seen_ms);
-        }
-        return std::nullopt;
+      [&]() {
+        return eventOrAlert(result, {"l2_takeover"}, {"ReplicaDown", "ErrorRatioHigh"}, inject_ms);
       },
       [&]() -> std::optional<double> {
         const ControlEvent* e = controlEvent({"l2_takeover"}, inject_ms);
@@ -339,17 +331,9 @@ void DrillRun::degradedQuality(FaultResult& result) {
   }
   detectAndRecover(
       result,
-      [&]() -> std::optional<double> {
-        if (const ControlEvent* e = controlEvent({"l3_rollback", "l3_no_target"}, inject_ms)) {
-          result.detected_by = e->kind + ": " + e->reason;
-          return toDrill(e->at_ms);
-        }
-        if (const AlertEventView* a =
-                alertFired({"LabelDrift", "LowConfidenceRatioHigh"}, inject_ms)) {
-          result.detected_by = "alert " + a->rule;
-          return toDrill(a->seen_ms);
-        }
-        return std::nullopt;
+      [&]() {
+        return eventOrAlert(result, {"l3_rollback", "l3_no_target"},
+                            {"LabelDrift", "LowConfidenceRatioHigh"}, inject_ms);
       },
       [&]() -> std::optional<double> {
         const ControlEvent* e = controlEvent({"l3_rollback"}, inject_ms);

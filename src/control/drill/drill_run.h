@@ -51,6 +51,10 @@ class DrillRun {
                                    const std::function<bool(const ControlEvent&)>& accept = {});
   // The first alert of one of `rules` that fired (or escalated) for the model since `since_ms`.
   const AlertEventView* alertFired(const std::set<std::string>& rules, int64_t since_ms);
+  // The drill time of the first signal that names a fault: a control event of one of `kinds`,
+  // else an alert of one of `rules`, since `since_ms`; records it in `result.detected_by`.
+  std::optional<double> eventOrAlert(FaultResult& result, const std::set<std::string>& kinds,
+                                     const std::set<std::string>& rules, int64_t since_ms);
   // Whether an alert of one of `rules` (any, when empty) is firing for the model now; with
   // `new_only`, alerts that already fired when the faults began do not count.
   bool alertActive(const std::set<std::string>& rules, bool new_only = false);

@@ -148,6 +148,20 @@ const ControlEvent* DrillRun::controlEvent(const std::set<std::string>& kinds, i
   return first;
 }
 
+std::optional<double> DrillRun::eventOrAlert(FaultResult& result,
+                                             const std::set<std::string>& kinds,
+                                             const std::set<std::string>& rules, int64_t since_ms) {
+  if (const ControlEvent* e = controlEvent(kinds, since_ms)) {
+    result.detected_by = e->kind + ": " + e->reason;
+    return toDrill(e->at_ms);
+  }
+  if (const AlertEventView* a = alertFired(rules, since_ms)) {
+    result.detected_by = "alert " + a->rule;
+    return toDrill(a->seen_ms);
+  }
+  return std::nullopt;
+}
+
 const AlertEventView* DrillRun::alertFired(const std::set<std::string>& rules, int64_t since_ms) {
   for (const AlertEventView& a : deployment_.alertEvents()) {
     const bool for_model =
