@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "base/yaml_reader.h"
+#include "gateway/memory_guard.h"
 
 namespace dw::gateway {
 
@@ -395,6 +396,18 @@ StatusOr<GatewayConfig> parseGatewayConfig(std::string_view text, const std::str
         parseInt(limits, "max_connections", 0, 1 << 24, &config.limits.max_connections));
     DW_RETURN_IF_ERROR(
         limits.bytes("max_buffered_body_bytes", &config.limits.max_buffered_body_bytes));
+    DW_RETURN_IF_ERROR(
+        limits.bytes("max_buffered_response_bytes", &config.limits.max_buffered_response_bytes));
+    if (config.limits.max_buffered_response_bytes < 4096) {
+      return yamlError(limits.placeOf("max_buffered_response_bytes"),
+                       limits.get("max_buffered_response_bytes"), "must be at least 4KiB");
+    }
+    if (limits.has("max_memory_bytes") && limits.get("max_memory_bytes").IsScalar() &&
+        limits.get("max_memory_bytes").Scalar() == "auto") {
+      config.limits.max_memory_bytes = kMemoryLimitAuto;
+    } else {
+      DW_RETURN_IF_ERROR(limits.bytes("max_memory_bytes", &config.limits.max_memory_bytes));
+    }
     DW_RETURN_IF_ERROR(limits.duration("header_timeout", &config.limits.header_timeout));
     DW_RETURN_IF_ERROR(limits.duration("idle_timeout", &config.limits.idle_timeout));
     DW_RETURN_IF_ERROR(limits.duration("send_timeout", &config.limits.send_timeout));

@@ -37,6 +37,12 @@ struct LimitsConfig {
   int max_connections = 10000;  // Per listener; more are closed at once (Envoy's edge example).
   // Request bodies held in memory at once; past it, 503 with Retry-After before the body is read.
   uint64_t max_buffered_body_bytes = 512ULL * 1024 * 1024;
+  // A non-streamed answer is held whole (to retry a 502/503 elsewhere and to observe its output)
+  // up to this size; a larger one is relayed as it arrives, chunked, and its output not observed.
+  uint64_t max_buffered_response_bytes = 8 * 1024 * 1024;
+  // Resident memory past which new requests are shed with 503 (gateway/memory_guard.h).
+  // ~0 ("auto"): 90% of the cgroup's memory limit, none outside a cgroup limit; 0: off.
+  uint64_t max_memory_bytes = ~0ULL;
   Duration header_timeout = seconds(10);  // Request headers and body must arrive within it.
   Duration idle_timeout = seconds(60);    // Keep-alive connections idle this long close.
   Duration send_timeout = seconds(60);    // A client that stops reading is dropped.

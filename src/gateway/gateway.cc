@@ -11,6 +11,7 @@
 
 #include "base/duration.h"
 #include "base/log.h"
+#include "base/process_memory.h"
 #include "net/json_error.h"
 #include "observe/exposition.h"
 #include "observe/metrics_text.h"
@@ -67,6 +68,8 @@ Status Gateway::init() {
   DW_ASSIGN_OR_RETURN(admin_, net::HttpServer::create(admin, [this](net::Exchange& exchange) {
                         return handleAdmin(exchange);
                       }));
+  memory_guard_ =
+      MemoryGuard(effectiveMemoryLimit(config_.limits.max_memory_bytes, cgroupMemoryLimit()));
   dashboard_ = Dashboard::load(config_.dashboard_dir);
   DW_ASSIGN_OR_RETURN(labels_, observe::LabelExtractor::create(config_.observe.labels));
   const uint64_t seed =
@@ -118,10 +121,52 @@ void Gateway::start() {
     health_->start(config_.health_check);
     resources_->start(config_.observe.scrape_interval, config_.observe.scrape_replicas);
     startTicks();
+    memoryTick();
     return 0;
   });
   api_->start();
   admin_->start();
+}
+
+void Gateway::memoryTick() {
+  const auto now = std::chrono::steady_clock::now();
+  uint64_t resident = residentBytes();
+  if (now - last_heap_release_ >= std::chrono::seconds(30) ||
+      (memory_guard_.limit() > 0 && resident > memory_guard_.limit())) {
+    // Without this the resident set keeps every page the allocator ever touched, so neither the
+    // guard nor an operator watching RSS would see memory being given back after a peak.
+    releaseFreeHeap();
+    last_heap_release_ = now;
+    resident = residentBytes();
+  }
+  const bool was_shedding = memory_guard_.shedding();
+  const bool shedding = memory_guard_.update(resident);
+  if (shedding != was_shedding) {
+    if (shedding) {
+      DW_LOG_WARN(
+          "memory: resident {} MiB is past limits.max_memory_bytes ({} MiB): new requests "
+          "get 503 until it falls below {} MiB",
+          resident >> 20, memory_guard_.limit() >> 20, memory_guard_.resumeBelow() >> 20);
+    } else {
+      DW_LOG_INFO("memory: resident {} MiB, below {} MiB again: serving all requests",
+                  resident >> 20, memory_guard_.resumeBelow() >> 20);
+    }
+  }
+  api_->setShedding(shedding);
+  const HeapUsage heap = heapUsage();
+  memory_limit_.store(memory_guard_.limit(), std::memory_order_relaxed);
+  memory_shedding_.store(shedding, std::memory_order_relaxed);
+  heap_in_use_.store(heap.in_use_bytes, std::memory_order_relaxed);
+  heap_reserved_.store(heap.reserved_bytes, std::memory_order_relaxed);
+  if (!memory_timer_) {
+    memory_timer_ = std::make_unique<asio::steady_timer>(control_io_);
+  }
+  memory_timer_->expires_after(std::chrono::seconds(1));
+  memory_timer_->async_wait([this](const net::error_code& ec) {
+    if (!ec) {
+      memoryTick();
+    }
+  });
 }
 
 void Gateway::startTicks() {
@@ -279,6 +324,10 @@ Status Gateway::applyConfig(GatewayConfig config) {
   }
   if (!fixed.empty()) {
     DW_LOG_WARN("reload: {} take effect at the next restart", fmt::join(fixed, ", "));
+  }
+  if (config.limits.max_memory_bytes != config_.limits.max_memory_bytes) {
+    memory_guard_ =
+        MemoryGuard(effectiveMemoryLimit(config.limits.max_memory_bytes, cgroupMemoryLimit()));
   }
   // Roles and bindings of the file first: a file that names an unknown role keeps the old one.
   if (access_ != nullptr) {
@@ -499,16 +548,22 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
   }
   uint64_t retries = 0;
   uint64_t streams = 0;
+  uint64_t unbuffered = 0;
   int64_t in_flight = 0;
   for (const auto& proxy : proxies_) {
     retries += proxy->metrics().retries.get();
     streams += proxy->metrics().streams.get();
+    unbuffered += proxy->metrics().unbuffered_responses.get();
     in_flight += static_cast<int64_t>(proxy->metrics().in_flight.get());
   }
   w.family(name("upstream_retries_total"), "counter", "Retries on another replica.");
   w.sample(name("upstream_retries_total"), {}, static_cast<double>(retries));
   w.family(name("streams_total"), "counter", "Event streams relayed.");
   w.sample(name("streams_total"), {}, static_cast<double>(streams));
+  w.family(name("gateway_unbuffered_responses_total"), "counter",
+           "Non-streamed answers larger than limits.max_buffered_response_bytes, relayed as they "
+           "arrived (not retried, output not observed).");
+  w.sample(name("gateway_unbuffered_responses_total"), {}, static_cast<double>(unbuffered));
   w.family(name("gateway_connections"), "gauge", "Open client connections on the API listener.");
   w.sample(name("gateway_connections"), {}, static_cast<double>(api_->openConnections()));
   w.family(name("gateway_connections_rejected_total"), "counter",
@@ -516,8 +571,26 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
   w.sample(name("gateway_connections_rejected_total"), {},
            static_cast<double>(api_->rejectedConnections()));
   w.family(name("gateway_requests_shed_total"), "counter",
-           "Requests answered 503 before their body was read: limits.max_buffered_body_bytes.");
-  w.sample(name("gateway_requests_shed_total"), {}, static_cast<double>(api_->shedRequests()));
+           "Requests answered 503 before their body was read: past limits.max_buffered_body_bytes "
+           "(body_budget) or limits.max_memory_bytes (memory).");
+  w.sample(name("gateway_requests_shed_total"), {{"reason", "body_budget"}},
+           static_cast<double>(api_->shedRequests()));
+  w.sample(name("gateway_requests_shed_total"), {{"reason", "memory"}},
+           static_cast<double>(api_->shedForMemory()));
+  w.family(name("gateway_memory_limit_bytes"), "gauge",
+           "Resident memory past which requests are shed (limits.max_memory_bytes); 0: none.");
+  w.sample(name("gateway_memory_limit_bytes"), {},
+           static_cast<double>(memory_limit_.load(std::memory_order_relaxed)));
+  w.family(name("gateway_memory_shedding"), "gauge",
+           "1 while new requests are shed because resident memory passed its limit.");
+  w.sample(name("gateway_memory_shedding"), {},
+           memory_shedding_.load(std::memory_order_relaxed) ? 1.0 : 0.0);
+  w.family(name("process_heap_bytes"), "gauge",
+           "The gateway's malloc heap: in_use (allocated) and reserved (taken from the kernel).");
+  w.sample(name("process_heap_bytes"), {{"state", "in_use"}},
+           static_cast<double>(heap_in_use_.load(std::memory_order_relaxed)));
+  w.sample(name("process_heap_bytes"), {{"state", "reserved"}},
+           static_cast<double>(heap_reserved_.load(std::memory_order_relaxed)));
   w.family(name("requests_in_flight"), "gauge", "API requests being handled.");
   w.sample(name("requests_in_flight"), {}, static_cast<double>(in_flight));
   w.family(name("replica_up"), "gauge", "1 when the replica passes its health checks.");
@@ -1021,6 +1094,9 @@ void Gateway::stop() {
       resources_->stop();
       if (tick_timer_) {
         tick_timer_->cancel();
+      }
+      if (memory_timer_) {
+        memory_timer_->cancel();
       }
     });
     control_work_.reset();

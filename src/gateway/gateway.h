@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "gateway/dashboard.h"
 #include "gateway/feedback.h"
 #include "gateway/health_checker.h"
+#include "gateway/memory_guard.h"
 #include "gateway/proxy.h"
 #include "gateway/resource_scraper.h"
 #include "gateway/route_persistence.h"
@@ -121,6 +123,9 @@ class Gateway {
   std::string renderMetrics(observe::ExpositionFormat format) const;
   void writeResources(observe::ExpositionWriter& w, const RoutingTable& table) const;
   void startTicks();
+  // Once a second: hands free heap pages back every 30 s or when past the memory limit, then
+  // feeds the resident set to the memory guard and publishes what /metrics shows.
+  void memoryTick();
   bool nameSeries(int series, observe::SeriesName* name) const;
   Status captureBaseline(const std::string& model, const std::string& window, std::string* json);
   Status importBaseline(const std::string& model, std::string_view body, std::string* json);
@@ -172,6 +177,14 @@ class Gateway {
   std::unique_ptr<ResourceScraper> resources_;
   std::unique_ptr<observe::Aggregator> aggregator_;  // Ticks on the control thread.
   std::unique_ptr<asio::steady_timer> tick_timer_;
+  std::unique_ptr<asio::steady_timer> memory_timer_;
+  MemoryGuard memory_guard_{0};  // Control thread.
+  std::chrono::steady_clock::time_point last_heap_release_;
+  // What /metrics reads of the memory tick (admin workers).
+  std::atomic<uint64_t> memory_limit_{0};
+  std::atomic<bool> memory_shedding_{false};
+  std::atomic<uint64_t> heap_in_use_{0};
+  std::atomic<uint64_t> heap_reserved_{0};
   std::unique_ptr<store::Database> database_;
   std::optional<store::BaselineStore> baselines_;
   std::optional<RoutePersistence> route_state_;  // Control thread.

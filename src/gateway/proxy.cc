@@ -1014,13 +1014,48 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
     // A whole response: read it, then answer the client with one write. (Read through the same
     // buffer_body parser, straight into the body string: Beast cannot change a parser's body
     // type once it saw the body.)
+    // Held whole up to limits.max_buffered_response_bytes; a larger answer is relayed as it
+    // arrives from the moment it outgrows it (not retried, not observed).
+    const uint64_t hold_limit = config.limits.max_buffered_response_bytes;
     std::string body;
-    if (auto length = parser->content_length(); length && *length <= kMaxResponseBodyBytes) {
+    const auto length = parser->content_length();
+    if (length && *length <= hold_limit) {
       body.reserve(*length);
     }
     while (!parser->is_done()) {
       const size_t used = body.size();
-      body.resize(std::max(body.capacity(), used + 1024));
+      if (used >= hold_limit || (length && *length > hold_limit)) {
+        std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, reasonPhrase(status));
+        appendEndToEndHeaders(head, header);
+        head +=
+            fmt::format("transfer-encoding: chunked\r\nx-request-id: {}\r\n", attempt.request_id);
+        head += keep_alive_client ? "\r\n" : "connection: close\r\n\r\n";
+        attempt.result = Attempt::Result::kRelayed;
+        metrics_.unbuffered_responses.add();
+        const RelayEnd end = co_await relayUnbuffered(exchange, *conn, *parser, head, body,
+                                                      config.timeouts.stream_idle);
+        if (end == RelayEnd::kUpstreamFailed || end == RelayEnd::kUpstreamTimeout) {
+          metrics_
+              .upstream_errors[static_cast<int>(end == RelayEnd::kUpstreamTimeout
+                                                    ? UpstreamError::kTimeout
+                                                    : UpstreamError::kReset)]
+              .add();
+          recordFailure(replica, model, version_index, config);
+        } else if (status >= 500) {
+          metrics_.upstream_errors[static_cast<int>(UpstreamError::kStatus5xx)].add();
+          recordFailure(replica, model, version_index, config);
+        } else {
+          recordSuccess(replica);
+          recordLatency(local, started);
+        }
+        if (end == RelayEnd::kDone) {
+          finish_connection(header.keep_alive());
+        }
+        co_return;
+      }
+      // Grows by doubling, never past the hold limit (plus one read's worth).
+      body.resize(std::min<size_t>(std::max(body.capacity(), used + 1024),
+                                   std::max<size_t>(hold_limit, used + 1024)));
       parser->get().body().data = body.data() + used;
       parser->get().body().size = body.size() - used;
       conn->watched.arm(remaining(attempt.deadline, config.timeouts.stream_idle));
@@ -1132,6 +1167,39 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
   }
   co_await exchange.endStream();
   finish_connection(parser->get().keep_alive());
+}
+
+auto Proxy::relayUnbuffered(net::Exchange& exchange, UpstreamConnection& conn,
+                            http::response_parser<http::buffer_body>& parser, std::string_view head,
+                            std::string_view held, Duration idle_timeout)
+    -> asio::awaitable<RelayEnd> {
+  if (!co_await exchange.beginStreamRaw(head, exchange.clientKeepAlive()) ||
+      (!held.empty() && !co_await exchange.sendChunk(held))) {
+    co_return RelayEnd::kClientGone;
+  }
+  parser.body_limit(boost::none);  // Nothing is held, so no size is too large to relay.
+  auto relay = std::make_unique<std::array<char, kRelayBufferBytes>>();
+  error_code ec;
+  while (!parser.is_done()) {
+    parser.get().body().data = relay->data();
+    parser.get().body().size = relay->size();
+    conn.watched.arm(idle_timeout);
+    co_await http::async_read_some(conn.socket, conn.buffer, parser, redirect(ec));
+    if (ec == http::error::need_buffer) {
+      ec = {};
+    }
+    const size_t n = relay->size() - parser.get().body().size;
+    if (n > 0 && !co_await exchange.sendChunk(std::string_view(relay->data(), n))) {
+      co_return RelayEnd::kClientGone;
+    }
+    if (ec) {
+      // The client's answer is cut short without its last chunk, which tells it the body is
+      // incomplete; the connection closes after it.
+      exchange.closeAfter();
+      co_return conn.watched.timedOut() ? RelayEnd::kUpstreamTimeout : RelayEnd::kUpstreamFailed;
+    }
+  }
+  co_return co_await exchange.endStream() ? RelayEnd::kDone : RelayEnd::kClientGone;
 }
 
 }  // namespace dw::gateway

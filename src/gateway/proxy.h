@@ -86,6 +86,15 @@ class Proxy {
   // (latency_outlier.h); runs at most once per outlier interval.
   void detectLatencyOutliers(const RoutingTable& table);
   std::string requestId(const net::Request& request);
+  // How relayUnbuffered() ended.
+  enum class RelayEnd { kDone, kClientGone, kUpstreamFailed, kUpstreamTimeout };
+  // Relays a non-streamed answer that outgrew limits.max_buffered_response_bytes: `head` (chunked
+  // framing), the `held` bytes read so far, then each piece as it arrives, so that memory per
+  // answer stays at the limit whatever the upstream sends (issue 9).
+  asio::awaitable<RelayEnd> relayUnbuffered(
+      net::Exchange& exchange, UpstreamConnection& conn,
+      net::http::response_parser<net::http::buffer_body>& parser, std::string_view head,
+      std::string_view held, Duration idle_timeout);
   // POST /v1/feedback (R6): rates an earlier answer of this gateway by its request id.
   asio::awaitable<void> handleFeedback(net::Exchange& exchange,
                                        const security::AccessPolicy* policy,

@@ -71,6 +71,8 @@ struct WorkerMetrics {
   std::array<ShardCounter, kMaxModels> cross_zone;
   ShardCounter retries;
   ShardCounter streams;
+  // Non-streamed answers past limits.max_buffered_response_bytes, relayed without being held.
+  ShardCounter unbuffered_responses;
   ShardCounter in_flight;  // Goes up and down.
 };
 

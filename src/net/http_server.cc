@@ -409,6 +409,11 @@ asio::awaitable<void> HttpServer::serveConnection(Worker& worker, int index, tcp
     connection.busy = true;
     uint64_t reserved = 0;
     std::optional<http::request_header<>> header;
+    if (!ec && !refusal.refused() && shedding_.load(std::memory_order_relaxed)) {
+      shed_for_memory_.fetch_add(1, std::memory_order_relaxed);
+      refusal = {http::status::service_unavailable,
+                 "the server is overloaded (memory); retry shortly"};
+    }
     if (!ec && !refusal.refused() && !parser.is_done()) {
       // The body is buffered whole: it counts against the worker's share of the budget from now
       // until the exchange ends. A chunked body may grow to the limit.

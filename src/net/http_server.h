@@ -130,6 +130,11 @@ class HttpServer {
     return rejected_connections_.load(std::memory_order_relaxed);
   }
   uint64_t shedRequests() const { return shed_requests_.load(std::memory_order_relaxed); }
+  // Requests answered 503 because setShedding(true) was in force (memory pressure).
+  uint64_t shedForMemory() const { return shed_for_memory_.load(std::memory_order_relaxed); }
+  // While true, every new request gets 503 with Retry-After before its body is read (any
+  // thread; the gateway's memory guard sets it). One relaxed load per request.
+  void setShedding(bool shed) { shedding_.store(shed, std::memory_order_relaxed); }
 
  private:
   struct Worker;
@@ -148,6 +153,8 @@ class HttpServer {
   std::atomic<int> open_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
   std::atomic<uint64_t> shed_requests_{0};
+  std::atomic<uint64_t> shed_for_memory_{0};
+  std::atomic<bool> shedding_{false};
   uint64_t worker_body_budget_ = 0;  // This worker's share of max_buffered_body_bytes.
   bool started_ = false;
 };

@@ -83,11 +83,11 @@ test('large bodies past the buffered-body budget are shed with 503 before they a
   const body = JSON.stringify({ model: 'capture', delay_ms: 500, padding, messages: [{ role: 'user', content: 'hi' }] });
   const before = memory();
   const metricsBefore = await (await fetch(`${gateway.admin}/metrics`)).text();
-  const shedBefore = metricValue(metricsBefore, 'deepseek_gateway_requests_shed_total');
+  const shedBefore = metricValue(metricsBefore, 'deepseek_gateway_requests_shed_total{reason="body_budget"}');
   const results = await Promise.all(Array.from({ length: CLIENTS }, () => post(body)));
   const after = memory();
   const counts = tally(results);
-  const shed = metricValue(await (await fetch(`${gateway.admin}/metrics`)).text(), 'deepseek_gateway_requests_shed_total') - shedBefore;
+  const shed = metricValue(await (await fetch(`${gateway.admin}/metrics`)).text(), 'deepseek_gateway_requests_shed_total{reason="body_budget"}') - shedBefore;
   console.log(`# ${CLIENTS} clients x ${(body.length / MiB).toFixed(2)} MiB (${(CLIENTS * body.length / MiB).toFixed(0)} MiB offered, budget ${BUDGET / MiB} MiB): ` +
     `${JSON.stringify(counts)}, ${shed} shed before the body; RSS ${before.rss.toFixed(1)} -> peak ${after.peak.toFixed(1)} MiB`);
   for (const r of results) {

@@ -4,7 +4,9 @@
 //
 // POST /v1/chat/completions answers a one-word completion; with "stream": true it answers an SSE
 // stream of `stream_events` events of `event_bytes` bytes each (large, for slow-reader tests),
-// written with backpressure. `delay_ms` in the request body delays the answer. GET /health
+// written with backpressure. `delay_ms` in the request body delays the answer; `content_bytes`
+// pads the completion's content to that size, sent with Content-Length, or in 64 KiB chunks
+// without it when `chunked` is true (large answers for memory tests). GET /health
 // answers 200; health checks and /metrics scrapes are recorded apart from `requests`.
 import http from 'node:http';
 
@@ -43,16 +45,34 @@ export async function startCaptureUpstream() {
   server.on('clientError', (err, socket) => socket.destroy());
 
   function complete(res, parsed) {
+    const content = parsed.content_bytes ? 'c'.repeat(parsed.content_bytes) : 'captured';
     const body = JSON.stringify({
       id: 'chatcmpl-capture',
       object: 'chat.completion',
       created: 0,
       model: parsed.model ?? 'capture',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'captured' }, finish_reason: 'stop' }],
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
     });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    if (!parsed.chunked) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    let offset = 0;
+    const pump = () => {
+      while (offset < body.length) {
+        const piece = body.slice(offset, offset + 65536);
+        offset += piece.length;
+        if (!res.write(piece)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
   }
 
   function stream(res, parsed) {

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "gateway/memory_guard.h"
+
 namespace dw::gateway {
 namespace {
 
@@ -531,6 +533,26 @@ TEST(GatewayConfigTest, ParsesAttackLimitsWithDefaultsFromTheCatalog) {
       HasSubstr("limits.max_request_line_bytes: must be from 256 bytes to max_header_bytes"));
   EXPECT_THAT(errorOf("limits:\n  max_connections: -1\n" + std::string(kMinimal)),
               HasSubstr("limits.max_connections"));
+}
+
+TEST(GatewayConfigTest, ParsesMemoryLimitsAutoSizeOrOff) {
+  const GatewayConfig defaults = parsed(kMinimal);
+  EXPECT_EQ(defaults.limits.max_memory_bytes, kMemoryLimitAuto);
+  EXPECT_EQ(defaults.limits.max_buffered_response_bytes, 8u * 1024 * 1024);
+  EXPECT_EQ(
+      parsed("limits:\n  max_memory_bytes: auto\n" + std::string(kMinimal)).limits.max_memory_bytes,
+      kMemoryLimitAuto);
+  EXPECT_EQ(parsed("limits:\n  max_memory_bytes: 2GiB\n  max_buffered_response_bytes: 1MiB\n" +
+                   std::string(kMinimal))
+                .limits.max_memory_bytes,
+            2ULL << 30);
+  EXPECT_EQ(
+      parsed("limits:\n  max_memory_bytes: 0\n" + std::string(kMinimal)).limits.max_memory_bytes,
+      0u);
+  EXPECT_THAT(errorOf("limits:\n  max_memory_bytes: plenty\n" + std::string(kMinimal)),
+              HasSubstr("test.yaml:2:21: limits.max_memory_bytes: "));
+  EXPECT_THAT(errorOf("limits:\n  max_buffered_response_bytes: 100\n" + std::string(kMinimal)),
+              HasSubstr("limits.max_buffered_response_bytes: must be at least 4KiB"));
 }
 
 TEST(GatewayConfigTest, RejectsHeaderLimitOutsideOneKiBToOneMiB) {
