@@ -163,16 +163,10 @@ StatusOr<std::string> demoConfigYaml(const DemoOptions& options, const std::stri
       // answers; the short drill's every 500 ms.
       probe["interval"] = options.short_drill ? "500ms" : "1s";
     }
-    // L3 judges the stable version on its last 100 probes at 99.9% confidence (the demo's: 50
-    // at 99%). With the demo's judge, two of three drills run here rolled the healthy stable
-    // version back before any fault: its accuracy is learnt from its first 2 x recent_probes
-    // probes, which came out 0.63 against about 0.54 later, and the test repeats every tick on
-    // overlapping windows. A false rollback leaves a stable version of one replica, which no
-    // fault of the drill then measures fairly. The degraded classifier (about 0.55 down to
-    // 0.34 here) still passes this test (z 3.5 to 4 against 3.09) once most of the window is
-    // degraded; at 99.99% (z 3.72) it did not within 65 s.
-    root["control"]["recovery"]["recent_probes"] = 100;
-    root["control"]["recovery"]["confidence"] = 0.999;
+    // L3 keeps the demo's judgement (its last 50 paired probes at 99%). An unpaired test
+    // against the accuracy of the first window rolled the healthy stable version back before
+    // any fault in two of three drills; the paired test cannot while the model answers the same
+    // case the same way (control/prober.h).
   }
   // The launched replicas' port ranges, moved together so that they keep their spacing.
   int lowest = INT_MAX;

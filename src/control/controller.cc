@@ -553,8 +553,11 @@ void Controller::checkStandby() {
 }
 
 void Controller::checkAccuracy() {
-  // L3: the stable version's recent probe accuracy fell below its accuracy when it became
-  // stable, by more than the margin and with statistical confidence: roll back.
+  // L3: the stable version now gets wrong, on the golden cases it answers, more of what it got
+  // right when it first answered them than the margin, with statistical confidence: roll back.
+  // The comparison is paired, case by case (prober.h), so neither which cases a window drew nor
+  // testing at every tick can make an unchanged version look worse; an unpaired test against
+  // the accuracy of its first window rolled healthy versions back in the drill.
   if (!config_.recovery.rollback_on_accuracy) {
     return;
   }
@@ -591,19 +594,21 @@ void Controller::checkAccuracy() {
       }
       continue;
     }
-    if (now.total < static_cast<uint64_t>(recent)) {
+    const PairedChange change = prober_->change(name, stable, recent);
+    if (change.total < static_cast<uint64_t>(recent)) {
       continue;
     }
-    const double drop = reference - now.value();
-    const double z = zStatistic(reference, 2.0 * recent, now.value(), recent);
+    const double drop = change.drop();
+    const double z = change.z();
     if (drop <= config_.recovery.accuracy_margin || z < criticalZ(config_.recovery.confidence)) {
       continue;
     }
     const std::string target = rollbackTarget(*model, stable);
     const std::string reason = fmt::format(
-        "probe accuracy {:.3f} over the last {} probes, {:.3f} below its {:.3f} when it "
-        "became stable (z {:.2f})",
-        now.value(), now.total, drop, reference, z);
+        "probe accuracy {:.3f} over the last {} probes ({:.3f} when it became stable); of {} "
+        "golden cases asked again it lost {} it had answered right and gained {}: {:.3f} lower "
+        "(McNemar z {:.2f})",
+        now.value(), now.total, reference, change.total, change.lost, change.gained, drop, z);
     if (target.empty()) {
       event("l3_no_target", name, stable, "controller", reason + "; nothing to roll back to", "{}");
       continue;

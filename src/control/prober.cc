@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <cmath>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -167,7 +168,8 @@ asio::awaitable<void> Prober::loop(ProbeConfig config) {
       }
       const std::pair<std::string, std::string> key(config.model, version.id);
       for (int i = 0; i < config.per_round && running_; ++i) {
-        const ProbeCase& probe = cases[random_.below(cases.size())];
+        const size_t case_index = random_.below(cases.size());
+        const ProbeCase& probe = cases[case_index];
         const gateway::Replica& replica = *healthy[random_.below(healthy.size())];
         // The table (and so the replica) stays alive: `table` is held across the await.
         const Answer answer = co_await ask(replica, version.upstream_model, probe);
@@ -176,11 +178,7 @@ asio::awaitable<void> Prober::loop(ProbeConfig config) {
           continue;
         }
         // Looked up after the await: reset() may have erased the window meanwhile.
-        auto& results = results_[key];
-        results.push_back(answer == Answer::kRight);
-        while (results.size() > static_cast<size_t>(config.window)) {
-          results.pop_front();
-        }
+        record(key, case_index, answer == Answer::kRight, cases.size(), config.window);
       }
     }
     timer.expires_after(config.interval);
@@ -189,13 +187,58 @@ asio::awaitable<void> Prober::loop(ProbeConfig config) {
   }
 }
 
-Accuracy Prober::accuracy(const std::string& model, const std::string& version, int last) const {
-  Accuracy out;
-  auto it = results_.find({model, version});
-  if (it == results_.end()) {
+void Prober::record(const std::pair<std::string, std::string>& key, size_t case_index, bool right,
+                    size_t cases, int window) {
+  History& h = history_[key];
+  h.results.push_back(right);
+  while (h.results.size() > static_cast<size_t>(window)) {
+    h.results.pop_front();
+  }
+  h.first.resize(cases, -1);
+  int8_t& first = h.first[case_index];
+  if (first < 0) {
+    first = right ? 1 : 0;  // The reference for this case from now on.
+    return;
+  }
+  h.paired.push_back(first == (right ? 1 : 0) ? 0 : (right ? 2 : 1));
+  while (h.paired.size() > static_cast<size_t>(window)) {
+    h.paired.pop_front();
+  }
+}
+
+double PairedChange::z() const {
+  const double discordant = static_cast<double>(lost + gained);
+  if (discordant == 0) {
+    return 0;
+  }
+  const double excess = static_cast<double>(lost) - static_cast<double>(gained);
+  return (excess > 0 ? excess - 1 : excess) / std::sqrt(discordant);
+}
+
+PairedChange Prober::change(const std::string& model, const std::string& version, int last) const {
+  PairedChange out;
+  auto it = history_.find({model, version});
+  if (it == history_.end()) {
     return out;
   }
-  const auto& results = it->second;
+  const auto& paired = it->second.paired;
+  const size_t begin =
+      paired.size() > static_cast<size_t>(last) ? paired.size() - static_cast<size_t>(last) : 0;
+  for (size_t i = begin; i < paired.size(); ++i) {
+    ++out.total;
+    out.lost += paired[i] == 1 ? 1 : 0;
+    out.gained += paired[i] == 2 ? 1 : 0;
+  }
+  return out;
+}
+
+Accuracy Prober::accuracy(const std::string& model, const std::string& version, int last) const {
+  Accuracy out;
+  auto it = history_.find({model, version});
+  if (it == history_.end()) {
+    return out;
+  }
+  const auto& results = it->second.results;
   const size_t begin = last > 0 && results.size() > static_cast<size_t>(last)
                            ? results.size() - static_cast<size_t>(last)
                            : 0;
@@ -207,12 +250,12 @@ Accuracy Prober::accuracy(const std::string& model, const std::string& version, 
 }
 
 void Prober::reset(const std::string& model, const std::string& version) {
-  results_.erase({model, version});
+  history_.erase({model, version});
 }
 
 std::vector<std::pair<std::string, std::string>> Prober::versions() const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, results] : results_) {
+  for (const auto& [key, history] : history_) {
     out.push_back(key);
   }
   return out;
