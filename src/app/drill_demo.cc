@@ -283,7 +283,9 @@ Status DemoFleet::start(const DemoOptions& options) {
   api_ = "http://127.0.0.1:" + firstLine(dir + "/api.port");
   admin_ = "http://127.0.0.1:" + firstLine(dir + "/admin.port");
   admin_key_ = firstLine(dir + "/state/admin.key");
-  // Ready, and every launched replica healthy (they train at start).
+  // Ready, and every launched replica healthy and past a health check: they train at start, and
+  // the gateway routes optimistically to a replica not checked yet, so load started earlier got
+  // a 503 from a replica still loading.
   for (;;) {
     if (!alive() || std::chrono::steady_clock::now() > deadline) {
       return unavailable(
@@ -302,7 +304,7 @@ Status DemoFleet::start(const DemoOptions& options) {
         const auto replicas = v.value("replicas", nlohmann::json::array());
         healthy = healthy && !replicas.empty();
         for (const auto& r : replicas) {
-          healthy = healthy && r.value("healthy", false);
+          healthy = healthy && r.value("healthy", false) && r.value("checked", false);
         }
       }
     }

@@ -1202,7 +1202,9 @@ gateway::Gateway::AdminReply Controller::handleAdmin(const net::Request& request
             v["weight"] = r->weight;
             json replicas = json::array();
             for (const auto& rep : r->replicas) {
-              replicas.push_back({{"url", rep->url}, {"healthy", rep->healthy.load()}});
+              replicas.push_back({{"url", rep->url},
+                                  {"healthy", rep->healthy.load()},
+                                  {"checked", rep->last_check_ok_ns.load() > 0}});
             }
             v["replicas"] = std::move(replicas);
           }

@@ -408,7 +408,11 @@ std::string Gateway::modelsJson() const {
       json replicas = json::array();
       for (size_t i = 0; i < version.replicas.size(); ++i) {
         const Replica& replica = *version.replicas[i];
-        json entry = {{"url", replica.url}, {"healthy", replica.healthy.load()}};
+        // healthy: in rotation (optimistic until a check says otherwise); checked: it has passed
+        // a health check at least once (a replica still loading has not).
+        json entry = {{"url", replica.url},
+                      {"healthy", replica.healthy.load()},
+                      {"checked", replica.last_check_ok_ns.load() > 0}};
         if (!version.zones[i].empty()) {
           entry["zone"] = version.zones[i];
           entry["local"] = i < version.local_replicas;

@@ -102,6 +102,10 @@ test('the short drill against the demo fleet writes an honest report, and its ex
     assert.ok(report.requests > 100, `${report.requests} requests`);
     assert.ok(report.timeline.some((e) => e.kind === 'control' && /l1_restart/.test(e.text)));
     assert.ok(report.timeline.some((e) => e.kind === 'control' && /l3_rollback/.test(e.text)));
+    // L3 rolls back the degraded version, never the healthy one before it (the paired test).
+    const degraded = report.faults.find((x) => x.name === 'degraded-quality');
+    const early = report.timeline.filter((e) => e.kind === 'control' && /l3_rollback/.test(e.text) && e.t < degraded.injected_at);
+    assert.deepEqual(early, [], 'an L3 rollback before the quality fault');
 
     const html = readFileSync(join(out, 'drill.html'), 'utf8');
     assert.match(html, /<svg/);
