@@ -57,14 +57,21 @@ uint64_t cgroupMemoryLimit() {
     }
     const std::string controllers = line.substr(first + 1, second - first - 1);
     const std::string path = line.substr(second + 1);
+    // Inside a cgroup namespace (a container) the path names the host's hierarchy while
+    // /sys/fs/cgroup shows the container's own cgroup at its root: both are tried.
     if (controllers.empty()) {
-      if (uint64_t limit = readLimit("/sys/fs/cgroup" + path + "/memory.max"); limit > 0) {
-        return limit;
+      for (const std::string& file :
+           {"/sys/fs/cgroup" + path + "/memory.max", std::string("/sys/fs/cgroup/memory.max")}) {
+        if (uint64_t limit = readLimit(file); limit > 0) {
+          return limit;
+        }
       }
     } else if (controllers.find("memory") != std::string::npos) {
-      if (uint64_t limit = readLimit("/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes");
-          limit > 0) {
-        return limit;
+      for (const std::string& file : {"/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes",
+                                      std::string("/sys/fs/cgroup/memory/memory.limit_in_bytes")}) {
+        if (uint64_t limit = readLimit(file); limit > 0) {
+          return limit;
+        }
       }
     }
   }
