@@ -484,7 +484,10 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
       }
     }
   }
-  if (!config_.zone.empty()) {
+  // The zone from the routing snapshot: config_ belongs to the control thread, and this runs on
+  // an admin worker too (found by make test-tsan).
+  const std::string& zone = table->config().zone;
+  if (!zone.empty()) {
     w.family(name("cross_zone_requests_total"), "counter",
              "Tries sent to another zone because none of this gateway's zone was usable (R9).");
     for (const auto& model : table->models()) {
@@ -492,8 +495,8 @@ std::string Gateway::renderMetrics(observe::ExpositionFormat format) const {
       for (const auto& proxy : proxies_) {
         total += proxy->metrics().cross_zone[WorkerMetrics::modelRow(model->id)].get();
       }
-      w.sample(name("cross_zone_requests_total"),
-               {{"model", model->config.name}, {"zone", config_.zone}}, static_cast<double>(total));
+      w.sample(name("cross_zone_requests_total"), {{"model", model->config.name}, {"zone", zone}},
+               static_cast<double>(total));
     }
   }
   w.family(name("upstream_errors_total"), "counter", "Failed upstream attempts by reason.");

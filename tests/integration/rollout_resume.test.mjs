@@ -9,7 +9,7 @@
 // the killed leader's audit chain is whole in etcd (RPO = 0), its deployment entries included.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chat, restartGateway, startGateway, startModel, waitFor } from '../lib/harness.mjs';
+import { chat, restartGateway, startGateway, startModel, waitFor, SANITIZED } from '../lib/harness.mjs';
 import { etcdRange, haveEtcd, startEtcd } from '../lib/etcd.mjs';
 
 const TTL_S = 4;
@@ -56,7 +56,7 @@ function startLoad(live, rate = 40) {
       const g = gateways[(n + attempt) % gateways.length];
       const r = await fetch(`${g.url}/v1/chat/completions`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(chat(`fortune ${n}`, { max_tokens: 4 })), signal: AbortSignal.timeout(5000),
+        body: JSON.stringify(chat(`fortune ${n}`, { max_tokens: 4 })), signal: AbortSignal.timeout(SANITIZED ? 30000 : 5000),
       }).catch((e) => e);
       if (r instanceof Error) {
         stats.retried += 1;

@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const BIN = process.env.DEEPWATCH_BIN ?? new URL('../../build/src/deepwatch', import.meta.url).pathname;
+// True when the suites run against a sanitizer build (scripts/sanitized-ctest sets these): code
+// runs 5-20x slower and memory figures include the sanitizer's shadow memory, so a suite widens
+// its time limits and skips its RSS bounds there.
+export const SANITIZED = Boolean(process.env.TSAN_OPTIONS || process.env.ASAN_OPTIONS);
 
 const live = new Set();
 process.on('exit', () => {
