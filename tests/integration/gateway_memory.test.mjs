@@ -87,6 +87,22 @@ test('the unbuffered answers are counted, and the gateway answers normally after
   assert.equal(JSON.parse(r.body).choices[0].message.content, 'captured');
 });
 
+test('an upstream that dies in the middle of an unbuffered answer cuts the client short, never a complete-looking answer', async () => {
+  const errorsBefore = metricValue(await metrics(), 'deepseek_upstream_errors_total{reason="reset"}') ?? 0;
+  const outcome = await ask({ content_bytes: 8 * MiB, chunked: true, die_after_bytes: 3 * MiB }).then(
+    (r) => ({ status: r.status, length: r.body.length }),
+    (e) => ({ error: e.code ?? e.message }),
+  );
+  // The 200 and the first megabytes were already sent: the only honest signal left is a chunked
+  // body without its last chunk, which Node reports as an aborted response.
+  assert.ok(outcome.error, `the client saw a complete answer: ${JSON.stringify(outcome)}`);
+  assert.match(outcome.error, /ECONNRESET|aborted/);
+  await waitFor(async () => (metricValue(await metrics(), 'deepseek_upstream_errors_total{reason="reset"}') ?? 0) > errorsBefore,
+    { what: 'the reset counted' });
+  const next = await ask({});
+  assert.equal(next.status, 200, 'the gateway serves the next request');
+});
+
 test('past limits.max_memory_bytes new requests get 503 with Retry-After; raising it serves again', async () => {
   rewriteConfig(gateway, config({ max_buffered_response_bytes: '1MiB', max_memory_bytes: '1MiB' }));
   gateway.child.kill('SIGHUP');

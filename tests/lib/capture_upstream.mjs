@@ -6,7 +6,8 @@
 // stream of `stream_events` events of `event_bytes` bytes each (large, for slow-reader tests),
 // written with backpressure. `delay_ms` in the request body delays the answer; `content_bytes`
 // pads the completion's content to that size, sent with Content-Length, or in 64 KiB chunks
-// without it when `chunked` is true (large answers for memory tests). GET /health
+// without it when `chunked` is true (large answers for memory tests), the connection dropped
+// after `die_after_bytes` of them when given. GET /health
 // answers 200; health checks and /metrics scrapes are recorded apart from `requests`.
 import http from 'node:http';
 
@@ -63,6 +64,10 @@ export async function startCaptureUpstream() {
     let offset = 0;
     const pump = () => {
       while (offset < body.length) {
+        if (parsed.die_after_bytes && offset >= parsed.die_after_bytes) {
+          res.socket.destroy(); // The replica dies mid-answer.
+          return;
+        }
         const piece = body.slice(offset, offset + 65536);
         offset += piece.length;
         if (!res.write(piece)) {
