@@ -131,12 +131,16 @@ void Gateway::start() {
 void Gateway::memoryTick() {
   const auto now = std::chrono::steady_clock::now();
   uint64_t resident = residentBytes();
-  if (now - last_heap_release_ >= std::chrono::seconds(30) ||
-      (memory_guard_.limit() > 0 && resident > memory_guard_.limit())) {
+  if (heap_release_.due(now) || (memory_guard_.limit() > 0 && resident > memory_guard_.limit())) {
     // Without this the resident set keeps every page the allocator ever touched, so neither the
     // guard nor an operator watching RSS would see memory being given back after a peak.
     releaseFreeHeap();
-    last_heap_release_ = now;
+    const auto took = std::chrono::steady_clock::now() - now;
+    heap_release_.released(now, took);
+    DW_LOG_DEBUG(
+        "memory: free heap released in {:.2f} ms; next in {} s",
+        std::chrono::duration<double, std::milli>(took).count(),
+        std::chrono::duration_cast<std::chrono::seconds>(heap_release_.interval()).count());
     resident = residentBytes();
   }
   const bool was_shedding = memory_guard_.shedding();
@@ -153,11 +157,15 @@ void Gateway::memoryTick() {
     }
   }
   api_->setShedding(shedding);
-  const HeapUsage heap = heapUsage();
   memory_limit_.store(memory_guard_.limit(), std::memory_order_relaxed);
   memory_shedding_.store(shedding, std::memory_order_relaxed);
-  heap_in_use_.store(heap.in_use_bytes, std::memory_order_relaxed);
-  heap_reserved_.store(heap.reserved_bytes, std::memory_order_relaxed);
+  if (now - last_heap_read_ >= std::chrono::seconds(10)) {
+    // mallinfo2 walks the free chunks too, arena by arena: every 10 s, not every second.
+    last_heap_read_ = now;
+    const HeapUsage heap = heapUsage();
+    heap_in_use_.store(heap.in_use_bytes, std::memory_order_relaxed);
+    heap_reserved_.store(heap.reserved_bytes, std::memory_order_relaxed);
+  }
   if (!memory_timer_) {
     memory_timer_ = std::make_unique<asio::steady_timer>(control_io_);
   }

@@ -123,8 +123,9 @@ class Gateway {
   std::string renderMetrics(observe::ExpositionFormat format) const;
   void writeResources(observe::ExpositionWriter& w, const RoutingTable& table) const;
   void startTicks();
-  // Once a second: hands free heap pages back every 30 s or when past the memory limit, then
-  // feeds the resident set to the memory guard and publishes what /metrics shows.
+  // Once a second: hands free heap pages back when the pacer says so or when past the memory
+  // limit, feeds the resident set to the memory guard, and (every 10 s) reads glibc's counts
+  // for /metrics.
   void memoryTick();
   bool nameSeries(int series, observe::SeriesName* name) const;
   Status captureBaseline(const std::string& model, const std::string& window, std::string* json);
@@ -178,8 +179,9 @@ class Gateway {
   std::unique_ptr<observe::Aggregator> aggregator_;  // Ticks on the control thread.
   std::unique_ptr<asio::steady_timer> tick_timer_;
   std::unique_ptr<asio::steady_timer> memory_timer_;
-  MemoryGuard memory_guard_{0};  // Control thread.
-  std::chrono::steady_clock::time_point last_heap_release_;
+  MemoryGuard memory_guard_{0};                           // Control thread.
+  HeapReleasePacer heap_release_;                         // Control thread.
+  std::chrono::steady_clock::time_point last_heap_read_;  // Control thread.
   // What /metrics reads of the memory tick (admin workers).
   std::atomic<uint64_t> memory_limit_{0};
   std::atomic<bool> memory_shedding_{false};

@@ -1,5 +1,7 @@
 #include "gateway/memory_guard.h"
 
+#include <algorithm>
+
 namespace dw::gateway {
 
 bool MemoryGuard::update(uint64_t resident_bytes) {
@@ -11,6 +13,15 @@ bool MemoryGuard::update(uint64_t resident_bytes) {
     shedding_ = false;
   }
   return shedding_;
+}
+
+void HeapReleasePacer::released(Clock::time_point now, Clock::duration took) {
+  last_ = now;
+  if (took > std::chrono::milliseconds(10)) {
+    interval_ = std::min<Clock::duration>(interval_ * 2, kSlowest);
+  } else if (took < std::chrono::milliseconds(2)) {
+    interval_ = std::max<Clock::duration>(interval_ / 2, kFastest);
+  }
 }
 
 uint64_t effectiveMemoryLimit(uint64_t configured, uint64_t cgroup_limit) {

@@ -10,6 +10,7 @@
 // Thread contract: one thread (the control thread).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace dw::gateway {
@@ -30,6 +31,27 @@ class MemoryGuard {
  private:
   uint64_t limit_;
   bool shedding_ = false;
+};
+
+// When to hand free heap pages back to the kernel (malloc_trim). A release walks every arena's
+// free chunks with that arena locked, so the io threads that allocate from it wait meanwhile:
+// about 1 ms for the gateway's usual 15 MiB heap, but 10-120 ms for a fragmented heap of
+// 40-360 MiB (measured with glibc 2.36). A release that took long therefore pushes the next one
+// further away (up to 8 min), and cheap ones bring the pace back to every 30 s.
+class HeapReleasePacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::duration kFastest = std::chrono::seconds(30);
+  static constexpr Clock::duration kSlowest = std::chrono::minutes(8);
+
+  bool due(Clock::time_point now) const { return now - last_ >= interval_; }
+  // Records a release at `now` that took `took`.
+  void released(Clock::time_point now, Clock::duration took);
+  Clock::duration interval() const { return interval_; }
+
+ private:
+  Clock::time_point last_{};
+  Clock::duration interval_ = kFastest;
 };
 
 // The limit that `configured` asks for: itself when positive; for kMemoryLimitAuto, 90% of the

@@ -38,6 +38,35 @@ TEST(MemoryGuardTest, AutoIsNinetyPercentOfTheCgroupLimit) {
   EXPECT_EQ(effectiveMemoryLimit(0, 1000 * kMiB), 0u);
 }
 
+TEST(HeapReleasePacerTest, SlowReleasesBackOffAndCheapOnesComeBack) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  HeapReleasePacer pacer;
+  HeapReleasePacer::Clock::time_point t{};
+  t += seconds(100);
+  EXPECT_TRUE(pacer.due(t));
+  pacer.released(t, milliseconds(1));
+  EXPECT_EQ(pacer.interval(), seconds(30));
+  EXPECT_FALSE(pacer.due(t + seconds(29)));
+  EXPECT_TRUE(pacer.due(t + seconds(30)));
+  // A fragmented heap: each slow release doubles the wait, up to 8 minutes.
+  for (int i = 0; i < 6; ++i) {
+    t += pacer.interval();
+    pacer.released(t, milliseconds(50));
+  }
+  EXPECT_EQ(pacer.interval(), std::chrono::minutes(8));
+  EXPECT_FALSE(pacer.due(t + std::chrono::minutes(7)));
+  // In between: the pace holds. Cheap again: back to every 30 s, halving.
+  pacer.released(t, milliseconds(5));
+  EXPECT_EQ(pacer.interval(), std::chrono::minutes(8));
+  pacer.released(t, milliseconds(1));
+  EXPECT_EQ(pacer.interval(), std::chrono::minutes(4));
+  for (int i = 0; i < 5; ++i) {
+    pacer.released(t, milliseconds(1));
+  }
+  EXPECT_EQ(pacer.interval(), seconds(30));
+}
+
 TEST(ProcessMemoryTest, ReadsResidentSetAndHeap) {
   EXPECT_GT(residentBytes(), 1 * kMiB);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
