@@ -123,6 +123,7 @@ class Gateway {
   std::string renderMetrics(observe::ExpositionFormat format) const;
   void writeResources(observe::ExpositionWriter& w, const RoutingTable& table) const;
   void startTicks();
+  void tick(const net::error_code& ec);
   // Once a second: hands free heap pages back when the pacer says so or when past the memory
   // limit, feeds the resident set to the memory guard, and (every 10 s) reads glibc's counts
   // for /metrics.
