@@ -572,6 +572,21 @@ void appendEndToEndHeaders(std::string& head, const Fields& fields,
   }
 }
 
+// The head of an upstream answer relayed to the client: its status and end-to-end fields, then
+// `framing` ("content-length: N" or "transfer-encoding: chunked"), the request id, and whether
+// the client's connection closes after it.
+template <typename Fields>
+std::string clientHead(int status, const Fields& fields, std::string_view framing,
+                       std::string_view request_id, bool keep_alive) {
+  std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, reasonPhrase(status));
+  appendEndToEndHeaders(head, fields);
+  head += fmt::format("{}\r\nx-request-id: {}\r\n", framing, request_id);
+  head += keep_alive ? "\r\n" : "connection: close\r\n\r\n";
+  return head;
+}
+
+constexpr std::string_view kChunked = "transfer-encoding: chunked";
+
 }  // namespace
 
 asio::awaitable<void> Proxy::proxyRequest(net::Exchange& exchange, std::string_view path,
@@ -1025,11 +1040,8 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
     while (!parser->is_done()) {
       const size_t used = body.size();
       if (used >= hold_limit || (length && *length > hold_limit)) {
-        std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, reasonPhrase(status));
-        appendEndToEndHeaders(head, header);
-        head +=
-            fmt::format("transfer-encoding: chunked\r\nx-request-id: {}\r\n", attempt.request_id);
-        head += keep_alive_client ? "\r\n" : "connection: close\r\n\r\n";
+        const std::string head =
+            clientHead(status, header, kChunked, attempt.request_id, keep_alive_client);
         attempt.result = Attempt::Result::kRelayed;
         metrics_.unbuffered_responses.add();
         const RelayEnd end = co_await relayUnbuffered(exchange, *conn, *parser, head, body,
@@ -1073,11 +1085,8 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
         co_return;
       }
     }
-    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, reasonPhrase(status));
-    appendEndToEndHeaders(head, header);
-    head +=
-        fmt::format("content-length: {}\r\nx-request-id: {}\r\n", body.size(), attempt.request_id);
-    head += keep_alive_client ? "\r\n" : "connection: close\r\n\r\n";
+    std::string head = clientHead(status, header, fmt::format("content-length: {}", body.size()),
+                                  attempt.request_id, keep_alive_client);
     finish_connection(header.keep_alive());
     if (retriable_status) {
       fail(Attempt::Result::kRetriable, UpstreamError::kStatus5xx, LocalReply::kUpstreamFailed,
@@ -1113,10 +1122,8 @@ asio::awaitable<void> Proxy::runAttempt(net::Exchange& exchange, Attempt& attemp
   recordSuccess(replica);
   attempt.result = Attempt::Result::kRelayed;
   metrics_.streams.add();
-  std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, reasonPhrase(status));
-  appendEndToEndHeaders(head, header);
-  head += fmt::format("transfer-encoding: chunked\r\nx-request-id: {}\r\n", attempt.request_id);
-  head += keep_alive_client ? "\r\n" : "connection: close\r\n\r\n";
+  const std::string head =
+      clientHead(status, header, kChunked, attempt.request_id, keep_alive_client);
   if (!co_await exchange.beginStreamRaw(head, keep_alive_client)) {
     co_return;  // The client is gone; dropping the connection cancels the upstream request.
   }

@@ -1,12 +1,13 @@
 #include "observe/host_resources.h"
 
 #include <dlfcn.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "base/process_memory.h"
 
 namespace dw::observe {
 
@@ -126,13 +127,8 @@ HostReading HostResources::read() {
     out.memory_total_bytes = total;
     out.memory_used_bytes = total - available;
   }
-  {
-    std::ifstream statm("/proc/self/statm");
-    uint64_t size = 0;
-    uint64_t resident = 0;
-    if (statm >> size >> resident) {
-      out.process_resident_bytes = static_cast<double>(resident) * sysconf(_SC_PAGESIZE);
-    }
+  if (const uint64_t resident = residentBytes(); resident > 0) {
+    out.process_resident_bytes = static_cast<double>(resident);
   }
   if (nvml_) {
     out.gpus = nvml_->read();

@@ -93,8 +93,8 @@ function nodeJson({ zone = 'eu-west-1b', annotations = {} } = {}) {
 
 // Runs the ConfigMap's render-config.sh under /bin/sh with the init container's environment, a
 // service account directory of its own, and a `curl` on PATH that checks how it is called and
-// answers `node` (or fails as curl -f does on an HTTP error). Returns {status, stderr, rendered,
-// curl}, where curl is what the stub saw.
+// answers `node` (or fails as curl -f does on an HTTP error). Returns the script's exit status,
+// its stderr, the rendered configuration, and `curl`: the stub's arguments and standard input.
 function render(templateMap, init, { node = nodeJson(), podName = POD_NAME, template = null, apiDown = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'dw-render-'));
   try {
@@ -423,7 +423,7 @@ test('render-config.sh: no zone label, a zone only in an annotation, API refusal
   assert.match(refused.stderr, /cannot read node .*deepwatch-node-reader/);
   assert.equal(refused.rendered, null);
   // Refused: a zone that is not a valid label value, a pod name that is not a valid pod name,
-  // and a placeholder that nothing fills.
+  // and a template placeholder for which the script has no value.
   const injected = render(templateMap, init, { node: nodeJson({ zone: 'a|b' }) });
   assert.notEqual(injected.status, 0);
   assert.match(injected.stderr, /is not a label value/);
